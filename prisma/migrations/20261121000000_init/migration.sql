@@ -1,0 +1,22 @@
+-- CreateTable
+CREATE TABLE "Cell" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "name" TEXT NOT NULL,
+    "workspaceId" TEXT NOT NULL,
+    "templateId" TEXT NOT NULL,
+    "status" TEXT NOT NULL,
+    "workflowId" TEXT NOT NULL,
+    "brief" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Cell_workflowId_key" ON "Cell"("workflowId");
+
+-- CreateIndex
+CREATE INDEX "Cell_workspaceId_status_idx" ON "Cell"("workspaceId", "status");
+
+-- CreateIndex
+CREATE INDEX "Cell_templateId_idx" ON "Cell"("templateId");
+

@@ -1,0 +1,129 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+/** One offending field, as in RFC 9457's example: a JSON pointer into the request part. */
+export const ProblemFieldError = z.object({
+  pointer: z.string().describe('JSON pointer to the field, e.g. #/brief'),
+  detail: z.string(),
+});
+
+/** RFC 9457 problem details; the only error shape this API answers with. */
+export const Problem = z.object({
+  type: z.string().describe('URI identifying the problem type'),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().describe('What was wrong and how to fix it'),
+  instance: z.string().optional(),
+  errors: z.array(ProblemFieldError).optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+
+export const problemType = (slug: string) => `urn:hive-cells:problem:${slug}`;
+
+/** Thrown by handlers; the error handler turns it into a problem+json response. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly extra: Partial<Problem> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  problem: Omit<Problem, 'instance'>,
+) {
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({ ...problem, instance: request.url });
+}
+
+/** Fastify's own 4xx errors (content type, body parsing, size) mapped to actionable problems. */
+const frameworkProblems: Record<string, { slug: string; title: string; hint: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    slug: 'unsupported-media-type',
+    title: 'Unsupported media type',
+    hint: 'Send the body as JSON with the header Content-Type: application/json.',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    slug: 'body-too-large',
+    title: 'Request body too large',
+    hint: 'Shorten the request body (the brief is the usual culprit).',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    slug: 'empty-body',
+    title: 'Empty JSON body',
+    hint: 'Send a JSON object, or drop the Content-Type header when there is no body.',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    slug: 'malformed-json',
+    title: 'Malformed JSON',
+    hint: 'Send a well-formed JSON object.',
+  },
+};
+
+export function problemFromError(error: FastifyError): Omit<Problem, 'instance'> {
+  if (error instanceof HttpProblem) {
+    return {
+      type: problemType(error.slug),
+      title: error.title,
+      status: error.status,
+      detail: error.detail,
+      ...error.extra,
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const part = error.validationContext ?? 'body';
+    const errors = error.validation.map((issue) => ({
+      pointer: issue.instancePath === '/' ? '#' : `#${issue.instancePath}`,
+      detail: issue.message ?? 'invalid',
+    }));
+    return {
+      type: problemType('validation-failed'),
+      title: 'Request validation failed',
+      status: 400,
+      detail: `The request ${part} is invalid: ${errors
+        .map((e) => `${e.pointer === '#' ? part : e.pointer.slice(2)}: ${e.detail}`)
+        .join('; ')}. Fix the listed fields and send it again.`,
+      errors,
+    };
+  }
+  const known = error.code ? frameworkProblems[error.code] : undefined;
+  if (known) {
+    return {
+      type: problemType(known.slug),
+      title: known.title,
+      status: error.statusCode ?? 400,
+      detail: `${error.message}. ${known.hint}`,
+    };
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) {
+    return {
+      type: problemType('bad-request'),
+      title: 'Bad request',
+      status: 400,
+      detail: `${error.message}. Send a well-formed JSON object.`,
+    };
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return {
+      type: problemType('client-error'),
+      title: 'Request refused',
+      status: error.statusCode,
+      detail: error.message,
+    };
+  }
+  return {
+    type: problemType('internal'),
+    title: 'Internal error',
+    status: 500,
+    detail: 'The server failed to handle the request; its log has the details.',
+  };
+}

@@ -1,0 +1,43 @@
+import '../config/zodMessages.js';
+import { z } from 'zod';
+import { cellIdPattern } from './ids.js';
+import { cellStatuses } from './status.js';
+
+/** Names that end up in paths, branch names and shells elsewhere: a conservative slug. */
+const slug = z
+  .string()
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/,
+    'letters, digits, ".", "_" or "-" (1-63 characters, starting with a letter or digit)',
+  );
+
+export const CellRequest = z
+  .object({
+    workspace: slug.describe('Id of a registered workspace (see GET /workspaces)'),
+    template: slug.describe('Id of a template defined in the workspace'),
+    brief: z.string().trim().min(1, 'must not be empty').max(20_000).describe('The task for the agent'),
+    name: slug.optional().describe('A human-friendly name; defaults to the cell id'),
+  })
+  .strict();
+export type CellRequest = z.infer<typeof CellRequest>;
+
+export const CellStatus = z.enum(cellStatuses);
+
+export const CellRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  workspaceId: z.string(),
+  templateId: z.string(),
+  status: CellStatus,
+  workflowId: z.string(),
+  brief: z.string(),
+  createdAt: z.string().describe('ISO 8601'),
+  updatedAt: z.string().describe('ISO 8601'),
+});
+export type CellRecord = z.infer<typeof CellRecord>;
+
+export const CellAccepted = CellRecord.pick({ id: true, status: true, workflowId: true });
+
+export const CellIdParams = z.object({
+  id: z.string().regex(cellIdPattern, 'a cell id such as c0123456789a'),
+});

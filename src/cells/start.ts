@@ -1,0 +1,51 @@
+import type { Client } from '@temporalio/client';
+import type { Workspace } from '../config/env.js';
+import type { Db } from '../db/client.js';
+import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
+import { provisionCell } from '../workflows/provisionCell.js';
+import { newCellId, workflowIdFor } from './ids.js';
+import type { CellRequest } from './schema.js';
+
+export interface StartCellDeps {
+  db: Db;
+  client: Client;
+  taskQueue: string;
+}
+
+/**
+ * Records a cell and starts its provisioning workflow. If Temporal refuses the start, the row is
+ * removed again: a refused request leaves nothing behind.
+ */
+export async function startCell(deps: StartCellDeps, workspace: Workspace, request: CellRequest) {
+  const id = newCellId();
+  const workflowId = workflowIdFor(id);
+  const cell = await deps.db.cell.create({
+    data: {
+      id,
+      name: request.name ?? id,
+      workspaceId: workspace.id,
+      templateId: request.template,
+      status: 'pending',
+      workflowId,
+      brief: request.brief,
+    },
+  });
+  try {
+    await deps.client.workflow.start(provisionCell, {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [{ cellId: id, workspaceId: workspace.id, templateId: request.template }],
+      typedSearchAttributes: [
+        { key: CellIdKey, value: id },
+        { key: TemplateIdKey, value: request.template },
+        { key: WorkspaceIdKey, value: workspace.id },
+        { key: CellStatusKey, value: 'pending' },
+      ],
+      memo: { workspace: workspace.id, workspacePath: workspace.path, template: request.template },
+    });
+  } catch (error) {
+    await deps.db.cell.delete({ where: { id } });
+    throw error;
+  }
+  return cell;
+}

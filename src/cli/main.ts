@@ -1,0 +1,82 @@
+import { Command } from 'commander';
+import { ConfigError, type HiveConfig, loadConfig } from '../config/env.js';
+import { applyMigrations } from '../db/migrate.js';
+import { type StackParts, startStack } from '../runtime/stack.js';
+import { ensureTemporalCli } from '../temporal/cli.js';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+function configOrExit(): HiveConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hive: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+/** Runs parts of the stack until SIGINT/SIGTERM, then stops them all (no orphan processes). */
+async function serve(parts: StackParts): Promise<void> {
+  const config = configOrExit();
+  const stack = await startStack(config, parts, log);
+  const lines = [
+    'Hive cells is up',
+    stack.apiUrl && `  API          ${stack.apiUrl}`,
+    stack.apiUrl && `  API docs     ${stack.apiUrl}/docs`,
+    stack.temporalUiUrl && `  Temporal UI  ${stack.temporalUiUrl}`,
+    `  Temporal     ${stack.temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
+    `  Data         ${config.dataDir}`,
+    `  Workspaces   ${config.workspaces.map((w) => `${w.id}=${w.path}`).join(', ') || '(none: set HIVE_WORKSPACES)'}`,
+  ];
+  log(lines.filter(Boolean).join('\n'));
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down…`);
+    await stack.stop();
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+const program = new Command('hive').description('Hive cells: durable provisioning of agent cells');
+
+program
+  .command('up')
+  .description('API + worker + embedded Temporal dev server (with Web UI) + SQLite, in one process')
+  .action(() => serve({ api: true, worker: true, embeddedTemporal: true }));
+
+program
+  .command('api')
+  .description('Only the HTTP API (Temporal at TEMPORAL_ADDRESS)')
+  .action(() => serve({ api: true, worker: false, embeddedTemporal: false }));
+
+program
+  .command('worker')
+  .description('Only the Temporal worker (Temporal at TEMPORAL_ADDRESS)')
+  .action(() => serve({ api: false, worker: true, embeddedTemporal: false }));
+
+program
+  .command('setup')
+  .description('Install what the service needs: the Temporal CLI (built with Go if missing) and the database')
+  .option('--no-db', 'skip database migrations')
+  .action(async (options: { db: boolean }) => {
+    const config = configOrExit();
+    const cli = await ensureTemporalCli(config.temporal.cliPath, log);
+    log(cli ? `Temporal CLI: ${cli.path} (${cli.source})` : 'Temporal CLI: none (the SDK will download one)');
+    if (options.db) {
+      await applyMigrations(config.databaseUrl);
+      log(`Database: ${config.databaseUrl} migrated`);
+    }
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`hive: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,138 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** A registered workspace: a git repository this service may provision cells in. */
+export interface Workspace {
+  id: string;
+  path: string;
+}
+
+const WORKSPACE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
+
+function isGitRepository(dir: string): boolean {
+  return existsSync(path.join(dir, '.git'));
+}
+
+/** Parses `id=path,id2=path2`; relative paths resolve against the working directory. */
+function parseWorkspaces(raw: string, ctx: z.RefinementCtx, cwd: string): Workspace[] {
+  const workspaces: Workspace[] = [];
+  for (const pair of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const id = eq > 0 ? pair.slice(0, eq).trim() : '';
+    const dir = eq > 0 ? path.resolve(cwd, pair.slice(eq + 1).trim()) : '';
+    if (!WORKSPACE_ID.test(id)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${pair}" is not id=path with an id of letters, digits, - or _`,
+      });
+    } else if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      ctx.addIssue({ code: 'custom', message: `workspace "${id}": ${dir} is not a directory` });
+    } else if (!isGitRepository(dir)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `workspace "${id}": ${dir} is not a git repository (run git init there)`,
+      });
+    } else if (workspaces.some((w) => w.id === id)) {
+      ctx.addIssue({ code: 'custom', message: `workspace id "${id}" is listed twice` });
+    } else {
+      workspaces.push({ id, path: dir });
+    }
+  }
+  return workspaces;
+}
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'an integer port 0-65535' })
+    .int('an integer port 0-65535')
+    .min(0, 'an integer port 0-65535')
+    .max(65535, 'an integer port 0-65535')
+    .default(fallback);
+
+/** The single source of truth for the service's environment configuration. */
+export function envSchema(cwd: string) {
+  return z
+    .object({
+      HIVE_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the API binds to'),
+      HIVE_PORT: port(4400).describe('API port'),
+      HIVE_DATA_DIR: z
+        .string()
+        .min(1)
+        .default('.hive-data')
+        .transform((p) => path.resolve(cwd, p))
+        .describe('Where the database, Temporal history and tools live'),
+      HIVE_WORKSPACES: z
+        .string()
+        .optional()
+        .describe('Git repositories cells may be provisioned in, as id=path pairs, comma-separated'),
+      HIVE_LOG_LEVEL: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info')
+        .describe('Log level of API and worker'),
+      HIVE_TEMPORAL_PORT: port(7233).describe('gRPC port of the embedded Temporal dev server'),
+      HIVE_TEMPORAL_UI_PORT: port(8233).describe('Web UI port of the embedded Temporal dev server'),
+      TEMPORAL_ADDRESS: z
+        .string()
+        .regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:7233')
+        .optional()
+        .describe('An existing Temporal server; when set, no dev server is started'),
+      TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace'),
+      TEMPORAL_TASK_QUEUE: z
+        .string()
+        .min(1)
+        .default('hive-cells')
+        .describe('Task queue of the provisioning workflows and activities'),
+      TEMPORAL_CLI_PATH: z.string().optional().describe('Path of a temporal CLI binary to use'),
+      DATABASE_URL: z
+        .string()
+        .regex(/^file:/, 'a SQLite URL such as file:/var/lib/hive/hive.db')
+        .optional()
+        .describe('Database URL; default file:<HIVE_DATA_DIR>/hive.db'),
+    })
+    .transform((env, ctx) => {
+      const raw = env.HIVE_WORKSPACES ?? (isGitRepository(cwd) ? `${path.basename(cwd)}=${cwd}` : '');
+      const workspaces = parseWorkspaces(raw, ctx, cwd).map((w) => ({
+        ...w,
+        // basename of the default workspace may hold characters ids may not
+        id: w.id.replace(/[^a-z0-9_-]/gi, '-'),
+      }));
+      return {
+        host: env.HIVE_HOST,
+        port: env.HIVE_PORT,
+        dataDir: env.HIVE_DATA_DIR,
+        workspaces,
+        logLevel: env.HIVE_LOG_LEVEL,
+        temporal: {
+          address: env.TEMPORAL_ADDRESS,
+          namespace: env.TEMPORAL_NAMESPACE,
+          taskQueue: env.TEMPORAL_TASK_QUEUE,
+          cliPath: env.TEMPORAL_CLI_PATH,
+          devServerPort: env.HIVE_TEMPORAL_PORT,
+          devServerUiPort: env.HIVE_TEMPORAL_UI_PORT,
+        },
+        databaseUrl: env.DATABASE_URL ?? `file:${path.join(env.HIVE_DATA_DIR, 'hive.db')}`,
+      };
+    });
+}
+
+export type HiveConfig = z.output<ReturnType<typeof envSchema>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Loads and validates configuration; a bad value throws one line per variable, naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HiveConfig {
+  const result = envSchema(cwd).safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const variable = issue.path.length > 0 ? String(issue.path[0]) : 'HIVE_WORKSPACES';
+    const got = env[variable];
+    return `${variable}: expected ${issue.message}${got === undefined ? '' : ` (got "${got}")`}`;
+  });
+  throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+}

@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { buildApp, type HiveApp } from '../api/app.js';
+import type { HiveConfig } from '../config/env.js';
+import { createDb, type Db } from '../db/client.js';
+import { applyMigrations } from '../db/migrate.js';
+import { useTemporalServer } from '../temporal/devServer.js';
+import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../worker/index.js';
+
+export interface StackParts {
+  api: boolean;
+  worker: boolean;
+  /** Start an embedded dev server when TEMPORAL_ADDRESS is unset (hive up). */
+  embeddedTemporal: boolean;
+}
+
+export interface RunningStack {
+  apiUrl?: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  stop(): Promise<void>;
+}
+
+type Log = (line: string) => void;
+
+/**
+ * Starts the parts of the service a command asks for, in dependency order, and returns one stop()
+ * that takes them down in reverse. Used by `hive up`, `hive api` and `hive worker`.
+ */
+export async function startStack(config: HiveConfig, parts: StackParts, log: Log): Promise<RunningStack> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) {
+      await fn().catch((error: unknown) => log(`shutdown step failed: ${String(error)}`));
+    }
+  };
+  try {
+    // We own process signals (graceful shutdown of API, worker and dev server together).
+    installWorkerRuntime(config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN');
+    const server = parts.embeddedTemporal
+      ? await useTemporalServer({
+          address: config.temporal.address,
+          port: config.temporal.devServerPort,
+          uiPort: config.temporal.devServerUiPort,
+          dbFilename: path.join(config.dataDir, 'temporal.db'),
+          namespace: config.temporal.namespace,
+          cliPath: config.temporal.cliPath,
+          log,
+        })
+      : {
+          address: config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`,
+          stop: async () => {},
+        };
+    stops.push(() => server.stop());
+
+    await applyMigrations(config.databaseUrl);
+    const db: Db = createDb(config.databaseUrl);
+    stops.push(() => db.$disconnect());
+
+    let worker: HiveWorker | undefined;
+    if (parts.worker) {
+      worker = await createHiveWorker({
+        address: server.address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        deps: { db },
+      });
+      const running = worker.run();
+      running.catch((error: unknown) => log(`worker stopped: ${String(error)}`));
+      const w = worker;
+      stops.push(() => w.shutdown());
+    }
+
+    let app: HiveApp | undefined;
+    let apiUrl: string | undefined;
+    if (parts.api) {
+      const connection = await Connection.connect({ address: server.address });
+      stops.push(() => connection.close());
+      const client = new Client({ connection, namespace: config.temporal.namespace });
+      app = await buildApp(
+        {
+          db,
+          temporal: { client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
+          workspaces: config.workspaces,
+        },
+        { logger: { level: config.logLevel } },
+      );
+      const a = app;
+      stops.push(() => a.close());
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    }
+    return {
+      apiUrl,
+      temporalAddress: server.address,
+      temporalUiUrl: 'uiUrl' in server ? server.uiUrl : undefined,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

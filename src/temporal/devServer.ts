@@ -1,0 +1,177 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { execa, type ResultPromise } from 'execa';
+import getPort from 'get-port';
+import { ensureTemporalCli } from './cli.js';
+import { searchAttributeKeys } from './searchAttributes.js';
+
+export interface DevServerOptions {
+  /** gRPC port; 0 picks a free one. */
+  port: number;
+  /** Web UI port; undefined runs headless, 0 picks a free one. */
+  uiPort?: number;
+  /** SQLite file for history; undefined keeps everything in memory. */
+  dbFilename?: string;
+  namespace: string;
+  cliPath?: string;
+  readyTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A Temporal server this process uses: started by us (stop it) or found at TEMPORAL_ADDRESS. */
+export interface TemporalServer {
+  address: string;
+  uiUrl?: string;
+  /** What runs it: an address given by the user, a CLI path, or the SDK download. */
+  origin: string;
+  stop(): Promise<void>;
+}
+
+async function freeOrFail(port: number, what: string, variable: string): Promise<number> {
+  if (port === 0) return getPort({ host: '127.0.0.1' });
+  const got = await getPort({ host: '127.0.0.1', port });
+  if (got !== port) {
+    throw new Error(
+      `${what} port ${port} is already in use; set ${variable} to a free port, or TEMPORAL_ADDRESS to use a running server`,
+    );
+  }
+  return port;
+}
+
+/** Polls until the frontend answers and the namespace exists (the dev server creates it late). */
+async function waitUntilReady(
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+  exited: () => string | undefined,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const exit = exited();
+    if (exit) throw new Error(`Temporal dev server exited before it was ready: ${exit}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await sleep(200);
+    }
+  }
+  throw new Error(`Temporal dev server at ${address} not ready after ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+function searchAttributeArgs(): string[] {
+  return searchAttributeKeys.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+}
+
+/** Runs `temporal server start-dev` from a CLI binary and waits until it serves the namespace. */
+async function startFromCli(cli: string, options: DevServerOptions): Promise<TemporalServer> {
+  const port = await freeOrFail(options.port, 'Temporal gRPC', 'HIVE_TEMPORAL_PORT');
+  const uiPort =
+    options.uiPort === undefined
+      ? undefined
+      : await freeOrFail(options.uiPort, 'Temporal UI', 'HIVE_TEMPORAL_UI_PORT');
+  if (options.dbFilename) await mkdir(path.dirname(options.dbFilename), { recursive: true });
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
+    ...searchAttributeArgs(),
+    ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
+  ];
+  // cleanup: true kills the server if this process exits without calling stop()
+  const child: ResultPromise = execa(cli, args, {
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    cleanup: true,
+    reject: false,
+    forceKillAfterDelay: 10_000,
+  });
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-2_000);
+  });
+  let exitedWith: string | undefined;
+  void child.then((result) => {
+    exitedWith = `exit code ${result.exitCode ?? result.signal}: ${stderrTail.trim()}`;
+  });
+  const address = `127.0.0.1:${port}`;
+  try {
+    await waitUntilReady(address, options.namespace, options.readyTimeoutMs ?? 60_000, () => exitedWith);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    address,
+    uiUrl: uiPort === undefined ? undefined : `http://127.0.0.1:${uiPort}`,
+    origin: cli,
+    async stop() {
+      if (exitedWith) return;
+      child.kill('SIGTERM');
+      await child;
+    },
+  };
+}
+
+/** Fallback for machines without Go: the SDK downloads a CLI (needs the vendor CDN). */
+async function startFromSdkDownload(options: DevServerOptions): Promise<TemporalServer> {
+  const port = await freeOrFail(options.port, 'Temporal gRPC', 'HIVE_TEMPORAL_PORT');
+  const ui = options.uiPort !== undefined;
+  const uiPort = ui
+    ? await freeOrFail(options.uiPort ?? 0, 'Temporal UI', 'HIVE_TEMPORAL_UI_PORT')
+    : undefined;
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: '127.0.0.1',
+      port,
+      ui,
+      uiPort,
+      namespace: options.namespace,
+      dbFilename: options.dbFilename,
+      searchAttributes: searchAttributeKeys,
+    },
+  });
+  return {
+    address: `127.0.0.1:${port}`,
+    uiUrl: uiPort === undefined ? undefined : `http://127.0.0.1:${uiPort}`,
+    origin: 'SDK download',
+    stop: () => env.teardown(),
+  };
+}
+
+/**
+ * The one place that decides which Temporal server to use:
+ * TEMPORAL_ADDRESS → connect, start nothing; else a CLI (TEMPORAL_CLI_PATH, PATH, tools folder, or
+ * built with Go); else the SDK's own download.
+ */
+export async function useTemporalServer(
+  options: DevServerOptions & { address?: string },
+): Promise<TemporalServer> {
+  const log = options.log ?? (() => {});
+  if (options.address) {
+    return { address: options.address, origin: 'TEMPORAL_ADDRESS', stop: async () => {} };
+  }
+  const cli = await ensureTemporalCli(options.cliPath, log);
+  if (cli) return startFromCli(cli.path, options);
+  log('No temporal CLI and no Go toolchain found; falling back to the SDK download.');
+  return startFromSdkDownload(options);
+}

@@ -1,0 +1,71 @@
+import { createRequire } from 'node:module';
+import {
+  DefaultLogger,
+  type LogLevel,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
+import { type ActivityDeps, createActivities } from '../activities/index.js';
+
+const require = createRequire(import.meta.url);
+
+export interface HiveWorkerOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A prebuilt workflow bundle (tests build one per run); default: bundle src/workflows now. */
+  workflowBundlePath?: string;
+}
+
+export interface HiveWorker {
+  worker: Worker;
+  /** Runs until shutdown() is called; resolves when in-flight tasks are drained. */
+  run(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Installs the SDK runtime once per process: our own code owns SIGINT/SIGTERM (so API, worker and
+ * dev server stop together), and the SDK's INFO chatter (webpack stats) stays out of the log.
+ */
+export function installWorkerRuntime(level: LogLevel = 'WARN'): void {
+  try {
+    Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(level) });
+  } catch {
+    // Already installed in this process (a second stack in one test process): keep the first.
+  }
+}
+
+export const workflowsPath = require.resolve('../workflows/index.ts');
+
+/** Creates the Temporal worker that runs provisioning workflows and their activities. */
+export async function createHiveWorker(options: HiveWorkerOptions): Promise<HiveWorker> {
+  const connection = await NativeConnection.connect({ address: options.address });
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
+    ? { workflowBundle: { codePath: options.workflowBundlePath } }
+    : { workflowsPath };
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities(options.deps),
+    ...workflowSource,
+    // Graceful shutdown: let running activities finish their current attempt before exiting.
+    shutdownGraceTime: '10 seconds',
+  });
+  let running: Promise<void> | undefined;
+  return {
+    worker,
+    run() {
+      running ??= worker.run().finally(() => connection.close());
+      return running;
+    },
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { inject } from 'vitest';
+import { buildApp, type HiveApp } from '../../src/api/app.js';
+import type { Workspace } from '../../src/config/env.js';
+import { createDb, type Db } from '../../src/db/client.js';
+import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../../src/worker/index.js';
+import { createGitRepo } from './gitRepo.js';
+
+export interface Harness {
+  db: Db;
+  client: Client;
+  app: HiveApp;
+  worker: HiveWorker;
+  taskQueue: string;
+  workspace: Workspace;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything real, per test file: its own SQLite database (a copy of the migrated template), its
+ * own task queue on the shared dev server, a real worker, the real API, a real git workspace.
+ */
+export async function createHarness(name: string): Promise<Harness> {
+  installWorkerRuntime();
+  const dir = await mkdtemp(path.join(tmpdir(), `hive-${name}-`));
+  const dbFile = path.join(dir, 'hive.db');
+  await copyFile(inject('templateDbPath'), dbFile);
+  const db = createDb(`file:${dbFile}`);
+  const address = inject('temporalAddress');
+  const taskQueue = `test-${name}-${process.pid}-${Date.now()}`;
+  const workspace = { id: 'demo', path: await createGitRepo() };
+  const worker = await createHiveWorker({
+    address,
+    namespace: 'default',
+    taskQueue,
+    deps: { db },
+    workflowBundlePath: inject('workflowBundlePath'),
+  });
+  void worker.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const app = await buildApp({
+    db,
+    temporal: { client, namespace: 'default', taskQueue },
+    workspaces: [workspace],
+  });
+  return {
+    db,
+    client,
+    app,
+    worker,
+    taskQueue,
+    workspace,
+    async close() {
+      await app.close();
+      await worker.shutdown();
+      await connection.close();
+      await db.$disconnect();
+      await rm(dir, { recursive: true, force: true });
+      await rm(workspace.path, { recursive: true, force: true });
+    },
+  };
+}
