@@ -9,7 +9,7 @@ COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY prisma.config.ts ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 COPY . .
 ENV HIVE_HOST=0.0.0.0 \
     HIVE_PORT=4400 \
