@@ -27,6 +27,7 @@ describe('GET /healthz', () => {
       db: h.db,
       temporal: { client: new Client({ connection }), namespace: 'default', taskQueue: h.taskQueue },
       workspaces: [h.workspace],
+      configs: h.configs,
     });
     try {
       const response = await app.inject({ method: 'GET', url: '/healthz' });

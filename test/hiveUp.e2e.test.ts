@@ -29,7 +29,12 @@ const ports = { api: 0, temporal: 0, ui: 0 };
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'hive-up-'));
-  repo = await createGitRepo();
+  repo = await createGitRepo({
+    'hive.config.ts': [
+      "import { defineConfig } from 'hive-cells';",
+      "export default defineConfig({ templates: { web: { label: 'Web' } } });",
+    ].join('\n'),
+  });
   ports.api = await getPort();
   ports.temporal = await getPort();
   ports.ui = await getPort();

@@ -9,7 +9,11 @@ export interface RecordsDeps {
 export function createRecordsActivities({ db }: RecordsDeps) {
   return {
     async setCellStatus({ cellId, status }: { cellId: string; status: CellStatus }): Promise<void> {
-      await db.cell.update({ where: { id: cellId }, data: { status } });
+      await db.cell.update({
+        where: { id: cellId },
+        // readyAt feeds the measured provisioning times of the template catalog.
+        data: { status, ...(status === 'ready' ? { readyAt: new Date() } : {}) },
+      });
     },
   };
 }

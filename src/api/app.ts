@@ -11,6 +11,7 @@ import type { ApiDeps } from './deps.js';
 import { problemFromError, problemType, sendProblem } from './problem.js';
 import { cellRoutes } from './routes/cells.js';
 import { healthRoutes } from './routes/health.js';
+import { templateRoutes } from './routes/templates.js';
 
 /** Requests are small JSON documents; anything larger is a mistake, not a cell request. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -57,6 +58,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(healthRoutes(deps));
+  await app.register(templateRoutes(deps));
   await app.register(cellRoutes(deps));
   return app;
 }

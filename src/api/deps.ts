@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import type { ConfigLoader } from '../templates/loader.js';
 
 /** Everything the HTTP API needs, injected so tests build it against real parts. */
 export interface ApiDeps {
   db: Db;
   temporal: { client: Client; namespace: string; taskQueue: string };
   workspaces: Workspace[];
+  configs: ConfigLoader;
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { Finding } from '../templates/findings.js';
 
 /** One offending field, as in RFC 9457's example: a JSON pointer into the request part. */
 export const ProblemFieldError = z.object({
@@ -16,6 +17,7 @@ export const Problem = z.object({
   detail: z.string().describe('What was wrong and how to fix it'),
   instance: z.string().optional(),
   errors: z.array(ProblemFieldError).optional(),
+  findings: z.array(Finding).optional().describe('Template validation findings, when they are the cause'),
 });
 export type Problem = z.infer<typeof Problem>;
 

@@ -17,6 +17,18 @@ export const CellRequest = z
     template: slug.describe('Id of a template defined in the workspace'),
     brief: z.string().trim().min(1, 'must not be empty').max(20_000).describe('The task for the agent'),
     name: slug.optional().describe('A human-friendly name; defaults to the cell id'),
+    options: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe('Template options (GET /templates/:id shows their schema)'),
+    baseRef: z
+      .string()
+      .regex(
+        /^(?!-)(?!.*\.\.)[A-Za-z0-9._/@^~-]{1,200}$/,
+        'a branch, tag or commit: letters, digits and . _ / @ ^ ~ - (no "..", no leading "-")',
+      )
+      .optional()
+      .describe("Where the cell's branch starts; default the workspace's HEAD"),
   })
   .strict();
 export type CellRequest = z.infer<typeof CellRequest>;

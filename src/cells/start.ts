@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import type { OptionValues } from '../templates/model.js';
 import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
 import { provisionCell } from '../workflows/provisionCell.js';
 import { newCellId, workflowIdFor } from './ids.js';
@@ -16,7 +17,11 @@ export interface StartCellDeps {
  * Records a cell and starts its provisioning workflow. If Temporal refuses the start, the row is
  * removed again: a refused request leaves nothing behind.
  */
-export async function startCell(deps: StartCellDeps, workspace: Workspace, request: CellRequest) {
+export async function startCell(
+  deps: StartCellDeps,
+  workspace: Workspace,
+  request: CellRequest & { options: OptionValues },
+) {
   const id = newCellId();
   const workflowId = workflowIdFor(id);
   const cell = await deps.db.cell.create({
@@ -28,6 +33,8 @@ export async function startCell(deps: StartCellDeps, workspace: Workspace, reque
       status: 'pending',
       workflowId,
       brief: request.brief,
+      options: JSON.stringify(request.options),
+      baseRef: request.baseRef ?? 'HEAD',
     },
   });
   try {

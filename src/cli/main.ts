@@ -1,7 +1,11 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, type HiveConfig, loadConfig } from '../config/env.js';
+import { packageRoot } from '../config/paths.js';
 import { applyMigrations } from '../db/migrate.js';
 import { type StackParts, startStack } from '../runtime/stack.js';
+import { hiveConfigJsonSchema, jsonSchemaFile } from '../templates/schema.js';
 import { ensureTemporalCli } from '../temporal/cli.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -74,6 +78,17 @@ program
       await applyMigrations(config.databaseUrl);
       log(`Database: ${config.databaseUrl} migrated`);
     }
+  });
+
+program
+  .command('schema')
+  .description('Print the JSON Schema of hive.config.json (or write it with --write)')
+  .option('--write', `write ${jsonSchemaFile}`)
+  .action(async (options: { write?: boolean }) => {
+    const text = `${JSON.stringify(hiveConfigJsonSchema(), null, 2)}\n`;
+    if (!options.write) return void process.stdout.write(text);
+    await writeFile(path.join(packageRoot, jsonSchemaFile), text);
+    log(`wrote ${jsonSchemaFile}`);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -4,6 +4,7 @@ import { buildApp, type HiveApp } from '../api/app.js';
 import type { HiveConfig } from '../config/env.js';
 import { createDb, type Db } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
+import { createConfigLoader } from '../templates/loader.js';
 import { useTemporalServer } from '../temporal/devServer.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../worker/index.js';
 
@@ -82,6 +83,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           db,
           temporal: { client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
           workspaces: config.workspaces,
+          configs: createConfigLoader(),
         },
         { logger: { level: config.logLevel } },
       );

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
@@ -11,6 +11,7 @@ export async function createGitRepo(files: Record<string, string> = { 'README.md
   await git.addConfig('user.email', 'test@example.com');
   await git.addConfig('user.name', 'Hive test');
   for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
     await writeFile(path.join(dir, name), content);
   }
   await git.add('.');

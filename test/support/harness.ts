@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { buildApp, type HiveApp } from '../../src/api/app.js';
 import type { Workspace } from '../../src/config/env.js';
 import { createDb, type Db } from '../../src/db/client.js';
+import { type ConfigLoader, createConfigLoader } from '../../src/templates/loader.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../../src/worker/index.js';
 import { createGitRepo } from './gitRepo.js';
 
@@ -16,6 +17,7 @@ export interface Harness {
   worker: HiveWorker;
   taskQueue: string;
   workspace: Workspace;
+  configs: ConfigLoader;
   close(): Promise<void>;
 }
 
@@ -23,7 +25,18 @@ export interface Harness {
  * Everything real, per test file: its own SQLite database (a copy of the migrated template), its
  * own task queue on the shared dev server, a real worker, the real API, a real git workspace.
  */
-export async function createHarness(name: string): Promise<Harness> {
+/** A workspace config with two service-less templates: enough for the API slice tests. */
+export const minimalConfig = {
+  templates: {
+    web: { label: 'Web app' },
+    api: { label: 'API server' },
+  },
+};
+
+export async function createHarness(
+  name: string,
+  files: Record<string, string> = { 'hive.config.json': JSON.stringify(minimalConfig, null, 2) },
+): Promise<Harness> {
   installWorkerRuntime();
   const dir = await mkdtemp(path.join(tmpdir(), `hive-${name}-`));
   const dbFile = path.join(dir, 'hive.db');
@@ -31,7 +44,7 @@ export async function createHarness(name: string): Promise<Harness> {
   const db = createDb(`file:${dbFile}`);
   const address = inject('temporalAddress');
   const taskQueue = `test-${name}-${process.pid}-${Date.now()}`;
-  const workspace = { id: 'demo', path: await createGitRepo() };
+  const workspace = { id: 'demo', path: await createGitRepo({ 'README.md': '# demo\n', ...files }) };
   const worker = await createHiveWorker({
     address,
     namespace: 'default',
@@ -42,10 +55,12 @@ export async function createHarness(name: string): Promise<Harness> {
   void worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
+  const configs = createConfigLoader();
   const app = await buildApp({
     db,
     temporal: { client, namespace: 'default', taskQueue },
     workspaces: [workspace],
+    configs,
   });
   return {
     db,
@@ -54,6 +69,7 @@ export async function createHarness(name: string): Promise<Harness> {
     worker,
     taskQueue,
     workspace,
+    configs,
     async close() {
       await app.close();
       await worker.shutdown();

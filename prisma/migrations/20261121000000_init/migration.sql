@@ -7,6 +7,9 @@ CREATE TABLE "Cell" (
     "status" TEXT NOT NULL,
     "workflowId" TEXT NOT NULL,
     "brief" TEXT NOT NULL,
+    "options" TEXT NOT NULL DEFAULT '{}',
+    "baseRef" TEXT NOT NULL DEFAULT 'HEAD',
+    "readyAt" DATETIME,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
 );
@@ -18,5 +21,5 @@ CREATE UNIQUE INDEX "Cell_workflowId_key" ON "Cell"("workflowId");
 CREATE INDEX "Cell_workspaceId_status_idx" ON "Cell"("workspaceId", "status");
 
 -- CreateIndex
-CREATE INDEX "Cell_templateId_idx" ON "Cell"("templateId");
+CREATE INDEX "Cell_workspaceId_templateId_readyAt_idx" ON "Cell"("workspaceId", "templateId", "readyAt");
 

@@ -5,6 +5,7 @@ import { startCell } from '../../cells/start.js';
 import type { Cell } from '../../db/client.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpProblem, Problem } from '../problem.js';
+import { dryRunRequest } from '../workspaces.js';
 
 function toRecord(cell: Cell): CellRecord {
   return {
@@ -28,23 +29,23 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const workspace = deps.workspaces.find((w) => w.id === request.body.workspace);
-        if (!workspace) {
-          const known = deps.workspaces.map((w) => w.id);
+        // The same dry run as POST /templates/:id/validate: refuse before anything is created.
+        const validation = await dryRunRequest(deps, { ...request.body, templateId: request.body.template });
+        const { workspace } = validation;
+        if (!validation.ok || !validation.options) {
+          const errors = validation.findings.filter((f) => f.severity === 'error');
           throw new HttpProblem(
             422,
-            'unknown-workspace',
-            'Unknown workspace',
-            `No workspace "${request.body.workspace}" is registered. Use one of: ${
-              known.length ? known.join(', ') : '(none: set HIVE_WORKSPACES)'
-            }.`,
-            { errors: [{ pointer: '#/workspace', detail: 'not a registered workspace' }] },
+            'template-validation-failed',
+            'The template cannot be provisioned as requested',
+            `${errors.map((f) => `${f.path}: ${f.message}`).join('; ')}. See findings for how to fix each.`,
+            { findings: validation.findings },
           );
         }
         const cell = await startCell(
           { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
           workspace,
-          request.body,
+          { ...request.body, options: validation.options },
         );
         return reply
           .code(202)

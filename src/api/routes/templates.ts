@@ -1,0 +1,137 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { Finding } from '../../templates/findings.js';
+import { measuredProvisioning } from '../../templates/timings.js';
+import { detail, summarize, TemplateDetail, TemplateSummary } from '../../templates/views.js';
+import type { ApiDeps } from '../deps.js';
+import { HttpProblem, Problem } from '../problem.js';
+import { dryRunRequest, requireLoadedConfig, requireWorkspace } from '../workspaces.js';
+
+const WorkspaceQuery = z.object({ workspace: z.string().describe('Workspace id (GET /workspaces)') });
+const TemplateParams = z.object({ id: z.string() });
+
+export const ValidateRequest = z
+  .object({
+    workspace: z.string(),
+    options: z.record(z.string(), z.unknown()).default({}),
+    baseRef: z.string().optional(),
+  })
+  .strict();
+
+export const ValidationReport = z.object({
+  ok: z.boolean().describe('True when there is no error (warnings may remain)'),
+  findings: z.array(Finding),
+});
+
+export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/workspaces',
+      {
+        schema: {
+          summary: 'Registered workspaces and whether their config loads',
+          tags: ['templates'],
+          response: {
+            200: z.object({
+              workspaces: z.array(
+                z.object({
+                  id: z.string(),
+                  path: z.string(),
+                  configFile: z.string().optional(),
+                  configLoads: z.boolean(),
+                  templates: z.number().int(),
+                  problems: z.array(Finding),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async () => ({
+        workspaces: await Promise.all(
+          deps.workspaces.map(async (w) => {
+            const loaded = await deps.configs.load(w.path);
+            return {
+              id: w.id,
+              path: w.path,
+              configFile: loaded.file,
+              configLoads: loaded.ok,
+              templates: loaded.ok ? loaded.templates.length : 0,
+              problems: loaded.ok
+                ? []
+                : loaded.problems.map((p) => ({ severity: 'error' as const, ...p, file: undefined })),
+            };
+          }),
+        ),
+      }),
+    );
+
+    app.get(
+      '/templates',
+      {
+        schema: {
+          summary: 'Templates of a workspace, with requirements, resources and measured times',
+          tags: ['templates'],
+          querystring: WorkspaceQuery,
+          response: { 200: z.object({ templates: z.array(TemplateSummary) }), 404: Problem, 422: Problem },
+        },
+      },
+      async (request) => {
+        const workspace = requireWorkspace(deps, request.query.workspace, 404);
+        const loaded = requireLoadedConfig(workspace, await deps.configs.load(workspace.path));
+        const templates = await Promise.all(
+          loaded.templates.map(async (t) =>
+            summarize(t, await measuredProvisioning(deps.db, workspace.id, t.id)),
+          ),
+        );
+        return { templates };
+      },
+    );
+
+    app.get(
+      '/templates/:id',
+      {
+        schema: {
+          summary: 'One template: options as JSON Schema, services with ports, probes, dependencies',
+          tags: ['templates'],
+          params: TemplateParams,
+          querystring: WorkspaceQuery,
+          response: { 200: TemplateDetail, 404: Problem, 422: Problem },
+        },
+      },
+      async (request) => {
+        const workspace = requireWorkspace(deps, request.query.workspace, 404);
+        const loaded = requireLoadedConfig(workspace, await deps.configs.load(workspace.path));
+        const template = loaded.templates.find((t) => t.id === request.params.id);
+        if (!template) {
+          throw new HttpProblem(
+            404,
+            'template-not-found',
+            'Template not found',
+            `Workspace "${workspace.id}" has no template "${request.params.id}". Use one of: ${
+              loaded.templates.map((t) => t.id).join(', ') || '(none defined)'
+            }.`,
+          );
+        }
+        return detail(template, await measuredProvisioning(deps.db, workspace.id, template.id));
+      },
+    );
+
+    app.post(
+      '/templates/:id/validate',
+      {
+        schema: {
+          summary: 'Dry run: can this template work here, with these options? Changes nothing',
+          tags: ['templates'],
+          params: TemplateParams,
+          body: ValidateRequest,
+          response: { 200: ValidationReport, 400: Problem, 422: Problem },
+        },
+      },
+      async (request) => {
+        const result = await dryRunRequest(deps, { ...request.body, templateId: request.params.id });
+        return { ok: result.ok, findings: result.findings };
+      },
+    );
+  };
+}

@@ -1,0 +1,186 @@
+import '../config/zodMessages.js';
+import { z } from 'zod';
+
+// One schema for hive.config.{ts,json}: TypeScript types (defineConfig), validation of loaded
+// configs, the published JSON Schema (schema/hive.config.schema.json) and the API's OpenAPI docs.
+
+const name = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/, 'a name of letters, digits, "_" or "-", starting with a letter');
+
+const portNumber = z.number().int().min(1).max(65535);
+
+/** A named port: any free port (default), a fixed port, or a range [from, to]. */
+export const PortSpec = z
+  .union([
+    z.literal('any'),
+    portNumber,
+    z
+      .tuple([portNumber, portNumber])
+      .refine(([from, to]) => from <= to, 'a range [from, to] with from <= to'),
+  ])
+  .describe('"any" (a free port), a fixed port number, or a range [from, to]');
+export type PortSpec = z.infer<typeof PortSpec>;
+
+const probeTiming = {
+  initialDelayMs: z.number().int().min(0).default(0).describe('Wait before the first probe'),
+  periodMs: z.number().int().min(50).default(500).describe('Time between probes'),
+  timeoutMs: z.number().int().min(50).default(2_000).describe('Time one probe may take'),
+  failureThreshold: z
+    .number()
+    .int()
+    .min(1)
+    .default(120)
+    .describe('Failed probes in a row before the service counts as failed'),
+};
+
+/** Readiness probes, modelled on process-compose's readiness_probe. */
+export const ReadinessProbe = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('tcp'),
+    port: name.optional().describe('Named port to connect to; default the primary port'),
+    ...probeTiming,
+  }),
+  z.object({
+    type: z.literal('http'),
+    path: z.string().startsWith('/').default('/'),
+    port: name.optional().describe('Named port; default the primary port'),
+    expectStatus: z.number().int().min(100).max(599).optional().describe('Default: any 2xx or 3xx'),
+    ...probeTiming,
+  }),
+  z.object({
+    type: z.literal('exec'),
+    command: z.string().min(1).describe('Ready when this command exits 0 (run in the worktree)'),
+    ...probeTiming,
+  }),
+  z.object({
+    type: z.literal('log'),
+    pattern: z.string().min(1).describe('Ready when a line of output matches this regular expression'),
+    ...probeTiming,
+  }),
+]);
+export type ReadinessProbe = z.infer<typeof ReadinessProbe>;
+
+export const DependencyCondition = z.enum(['started', 'healthy', 'completed']);
+
+/** Enables a service only when an option has a value (or is truthy when `equals` is omitted). */
+export const OptionCondition = z.object({
+  option: name,
+  equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+});
+
+export const ServiceSpec = z.object({
+  type: z.literal('process').default('process'),
+  run: z.string().min(1).describe('Command line; $PORT, $PORT:<service>, $OPTION:<name> are replaced'),
+  setup: z.array(z.string()).default([]).describe('Commands run once before the service starts'),
+  cwd: z.string().optional().describe('Working directory relative to the worktree'),
+  env: z.record(z.string(), z.string()).default({}),
+  readyTimeoutMs: z.number().int().positive().optional().describe('Upper bound on the readiness wait'),
+  stop: z.string().optional().describe('Command that stops the service; default SIGTERM'),
+  ports: z
+    .record(name, PortSpec)
+    .optional()
+    .describe('Named ports; default one free port. The first (or "primary") is $PORT'),
+  readiness: ReadinessProbe.optional(),
+  dependsOn: z
+    .union([z.array(name), z.record(name, DependencyCondition)])
+    .optional()
+    .transform((deps) =>
+      Array.isArray(deps) ? Object.fromEntries(deps.map((d) => [d, 'started' as const])) : (deps ?? {}),
+    )
+    .describe('Services that must reach a condition before this one starts'),
+  enabledWhen: OptionCondition.optional().describe('Start this service only under this option value'),
+});
+export type ServiceSpec = z.output<typeof ServiceSpec>;
+
+/** Template options: a small typed schema, turned into JSON Schema for clients. */
+export const OptionSpec = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('string'), description: z.string().optional(), default: z.string().optional() }),
+  z.object({ type: z.literal('number'), description: z.string().optional(), default: z.number().optional() }),
+  z.object({
+    type: z.literal('boolean'),
+    description: z.string().optional(),
+    default: z.boolean().optional(),
+  }),
+  z.object({
+    type: z.literal('enum'),
+    values: z.array(z.string()).min(1),
+    description: z.string().optional(),
+    default: z.string().optional(),
+  }),
+]);
+export type OptionSpec = z.infer<typeof OptionSpec>;
+
+const semverRange = z.string().min(1).describe('A semver range, e.g. ">=14"');
+
+export const Requirements = z.object({
+  executables: z
+    .record(z.string().regex(/^[a-zA-Z0-9._+-]+$/, 'an executable name'), semverRange)
+    .default({})
+    .describe('Executables that must be on PATH, with the versions accepted ("*" for any)'),
+  minFreeDiskMb: z.number().int().min(0).optional(),
+  minFreeMemoryMb: z.number().int().min(0).optional(),
+});
+
+export const Resources = z.object({
+  cpu: z.number().positive().optional().describe('Cores'),
+  memoryMb: z.number().int().positive().optional(),
+  diskMb: z.number().int().positive().optional(),
+  provisionSeconds: z.number().positive().optional().describe('Declared provisioning time estimate'),
+});
+
+export const TemplateSpec = z.object({
+  id: name.optional().describe('Defaults to the key under `templates`'),
+  label: z.string().min(1),
+  type: z.literal('manual').default('manual'),
+  description: z.string().optional(),
+  services: z.record(name, ServiceSpec).default({}),
+  env: z.record(z.string(), z.string()).default({}),
+  setup: z.array(z.string()).default([]),
+  prompts: z.array(z.string()).default([]).describe('Prompt files or folders, relative to the workspace'),
+  teardown: z.array(z.string()).default([]),
+  includePatterns: z.array(z.string()).default([]).describe('Gitignored files to copy into the worktree'),
+  ignorePatterns: z.array(z.string()).default([]),
+  agent: z.record(z.string(), z.unknown()).optional().describe('Agent identifiers, passed through'),
+  requirements: Requirements.default({ executables: {} }),
+  resources: Resources.default({}),
+  options: z.record(name, OptionSpec).default({}),
+});
+export type TemplateSpecInput = z.input<typeof TemplateSpec>;
+
+/** The whole config file. Keys Hive itself uses (opencode, promptSources, defaults) pass through. */
+export const HiveConfigSchema = z
+  .looseObject({
+    $schema: z.string().optional(),
+    templates: z.record(name, TemplateSpec),
+  })
+  .superRefine((config, ctx) => {
+    for (const [key, template] of Object.entries(config.templates)) {
+      if (template.id !== undefined && template.id !== key) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['templates', key, 'id'],
+          message: `id "${template.id}" differs from its key "${key}"; make them equal or drop id`,
+        });
+      }
+    }
+  });
+export type HiveConfigInput = z.input<typeof HiveConfigSchema>;
+export type HiveConfig = z.output<typeof HiveConfigSchema>;
+
+export interface Template extends Omit<z.output<typeof TemplateSpec>, 'id'> {
+  id: string;
+}
+
+/** Typed helper for hive.config.ts: `export default defineConfig({ templates: { … } })`. */
+export function defineConfig(config: HiveConfigInput): HiveConfigInput {
+  return config;
+}
+
+/** Where the published JSON Schema lives in this package (point `$schema` at it). */
+export const jsonSchemaFile = 'schema/hive.config.schema.json';
+
+/** JSON Schema for hive.config.json (`$schema`), generated from the same zod schema. */
+export function hiveConfigJsonSchema() {
+  return z.toJSONSchema(HiveConfigSchema, { io: 'input', unrepresentable: 'any' });
+}

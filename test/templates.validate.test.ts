@@ -1,0 +1,297 @@
+import { rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import getPort from 'get-port';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, type Harness } from './support/harness.js';
+
+/** A real listener holding a port, so "port in use" is a fact of the host, not a fake. */
+async function holdPort(port: number): Promise<Server> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, resolve);
+  });
+  return server;
+}
+
+const service = (extra: object = {}) => ({ run: 'node -e "" $PORT', ...extra });
+
+let h: Harness;
+let heldPort: number;
+let holder: Server;
+
+beforeAll(async () => {
+  heldPort = await getPort();
+  holder = await holdPort(heldPort);
+  const templates = {
+    good: {
+      label: 'Good',
+      services: { db: service(), api: service({ dependsOn: { db: 'healthy' }, env: { DB: '$PORT:db' } }) },
+      requirements: { executables: { node: '>=18', git: '*' } },
+      prompts: ['prompts/role.md'],
+      options: {
+        flavour: { type: 'enum', values: ['a', 'b'], default: 'a' },
+        replicas: { type: 'number', default: 1 },
+      },
+    },
+    unknownDependency: { label: 'x', services: { api: service({ dependsOn: ['cache'] }) } },
+    cycle: {
+      label: 'x',
+      services: {
+        a: service({ dependsOn: ['b'] }),
+        b: service({ dependsOn: ['c'] }),
+        c: service({ dependsOn: ['a'] }),
+      },
+    },
+    badPlaceholder: { label: 'x', services: { api: service({ env: { DB: '$PORT:nosuch' } }) } },
+    badOptionPlaceholder: { label: 'x', services: { api: { run: 'serve --mode $OPTION:mode' } } },
+    missingExecutable: { label: 'x', requirements: { executables: { 'hive-no-such-tool': '>=1' } } },
+    oldExecutable: { label: 'x', requirements: { executables: { node: '>=999' } } },
+    fixedPortTaken: { label: 'x', services: { api: service({ ports: { primary: heldPort } }) } },
+    rangeExhausted: { label: 'x', services: { api: service({ ports: { primary: [heldPort, heldPort] } }) } },
+    hugeDisk: { label: 'x', requirements: { minFreeDiskMb: 1_000_000_000 } },
+    hugeMemory: { label: 'x', requirements: { minFreeMemoryMb: 1_000_000_000 } },
+    missingPrompt: { label: 'x', prompts: ['prompts/nope.md'] },
+    badProbePort: {
+      label: 'x',
+      services: { api: service({ readiness: { type: 'tcp', port: 'admin' } }) },
+    },
+    disabledDependency: {
+      label: 'x',
+      options: { cache: { type: 'boolean', default: false } },
+      services: {
+        cache: service({ enabledWhen: { option: 'cache' } }),
+        api: service({ dependsOn: ['cache'] }),
+      },
+    },
+  };
+  h = await createHarness('validate', {
+    'hive.config.json': JSON.stringify({ templates }),
+    'prompts/role.md': 'You are a careful engineer.\n',
+  });
+});
+
+afterAll(async () => {
+  holder?.close();
+  await h?.close();
+});
+
+async function dryRun(template: string, body: object = {}) {
+  const response = await h.app.inject({
+    method: 'POST',
+    url: `/templates/${template}/validate`,
+    payload: { workspace: 'demo', ...body },
+  });
+  expect(response.statusCode).toBe(200);
+  return response.json() as {
+    ok: boolean;
+    findings: Array<{ severity: string; path: string; message: string; hint: string }>;
+  };
+}
+
+/** POST /cells with the same request is refused with 422 + the findings, and creates nothing. */
+async function expectRefusedWithNothingCreated(template: string, body: object = {}) {
+  const response = await h.app.inject({
+    method: 'POST',
+    url: '/cells',
+    payload: { workspace: 'demo', template, brief: 'try', ...body },
+  });
+  expect(response.statusCode).toBe(422);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(response.json().findings.length).toBeGreaterThan(0);
+  expect(await h.db.cell.count()).toBe(0);
+  expect((await h.client.workflow.count(`TaskQueue="${h.taskQueue}"`)).count).toBe(0);
+}
+
+const cases: Array<{
+  name: string;
+  template: string;
+  body?: object;
+  path: string | RegExp;
+  message: RegExp;
+  hint?: RegExp;
+}> = [
+  {
+    name: 'options violate the schema',
+    template: 'good',
+    body: { options: { flavour: 'c', replicas: 'many' } },
+    path: /^options\.(flavour|replicas)$/,
+    message: /.+/,
+    hint: /Valid options: flavour, replicas/,
+  },
+  {
+    name: 'unknown option',
+    template: 'good',
+    body: { options: { colour: 'red' } },
+    path: 'options.colour',
+    message: /unknown option colour/,
+  },
+  {
+    name: 'unknown template',
+    template: 'nope',
+    path: 'template',
+    message: /no template "nope"/,
+    hint: /good/,
+  },
+  {
+    name: 'dependsOn names no service',
+    template: 'unknownDependency',
+    path: 'templates.unknownDependency.services.api.dependsOn.cache',
+    message: /not a service/,
+  },
+  {
+    name: 'dependency cycle',
+    template: 'cycle',
+    path: /^templates\.cycle\.services\.[abc]\.dependsOn$/,
+    message: /cycle: (\w → ){3}\w/,
+  },
+  {
+    name: 'dependency disabled by the options',
+    template: 'disabledDependency',
+    path: 'templates.disabledDependency.services.api.dependsOn.cache',
+    message: /disable/,
+  },
+  {
+    name: '$PORT:<service> names no service',
+    template: 'badPlaceholder',
+    path: 'templates.badPlaceholder.services.api.env.DB',
+    message: /\$PORT:nosuch/,
+  },
+  {
+    name: '$OPTION:<name> names no option',
+    template: 'badOptionPlaceholder',
+    path: 'templates.badOptionPlaceholder.services.api.run',
+    message: /\$OPTION:mode names no option/,
+  },
+  {
+    name: 'required executable missing',
+    template: 'missingExecutable',
+    path: 'templates.missingExecutable.requirements.executables.hive-no-such-tool',
+    message: /not on PATH/,
+    hint: /Install/,
+  },
+  {
+    name: 'executable version out of range (read from the executable)',
+    template: 'oldExecutable',
+    path: 'templates.oldExecutable.requirements.executables.node',
+    message: new RegExp(`node ${process.versions.node} at .* does not satisfy >=999`),
+  },
+  {
+    name: 'fixed port in use, naming who holds it',
+    template: 'fixedPortTaken',
+    path: 'templates.fixedPortTaken.services.api.ports.primary',
+    message: new RegExp(`fixed port \\d+ is in use by node \\(pid ${process.pid}\\)`),
+  },
+  {
+    name: 'range without enough free ports',
+    template: 'rangeExhausted',
+    path: 'templates.rangeExhausted.services.api.ports.primary',
+    message: /has 0 free port\(s\); 1 needed/,
+  },
+  {
+    name: 'free disk below the minimum',
+    template: 'hugeDisk',
+    path: 'templates.hugeDisk.requirements.minFreeDiskMb',
+    message: /MB free/,
+  },
+  {
+    name: 'available memory below the minimum',
+    template: 'hugeMemory',
+    path: 'templates.hugeMemory.requirements.minFreeMemoryMb',
+    message: /MB of memory available/,
+  },
+  {
+    name: 'base ref does not resolve',
+    template: 'good',
+    body: { baseRef: 'no-such-branch' },
+    path: 'baseRef',
+    message: /"no-such-branch" does not name a commit/,
+  },
+  {
+    name: 'prompt file missing',
+    template: 'missingPrompt',
+    path: 'templates.missingPrompt.prompts.0',
+    message: /prompts\/nope\.md does not exist/,
+  },
+  {
+    name: 'readiness probe names no port',
+    template: 'badProbePort',
+    path: 'templates.badProbePort.services.api.readiness.port',
+    message: /no port named "admin"/,
+  },
+];
+
+describe('dry run: each finding kind is produced, and nothing is created', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const report = await dryRun(c.template, c.body);
+      expect(report.ok).toBe(false);
+      const finding = report.findings.find((f) =>
+        typeof c.path === 'string' ? f.path === c.path : c.path.test(f.path),
+      );
+      expect(finding, JSON.stringify(report.findings)).toBeDefined();
+      expect(finding?.severity).toBe('error');
+      expect(finding?.message).toMatch(c.message);
+      expect(finding?.hint).toMatch(c.hint ?? /\w/);
+      await expectRefusedWithNothingCreated(c.template, c.body);
+    });
+  }
+
+  it('a config that does not validate is a finding too', async () => {
+    const loaded = await h.configs.load(h.workspace.path);
+    expect(loaded.ok).toBe(true);
+    const bad = await createHarness('validate-bad', {
+      'hive.config.json': JSON.stringify({
+        templates: { t: { label: 'x', services: { api: { run: '' } } } },
+      }),
+    });
+    try {
+      const response = await bad.app.inject({
+        method: 'POST',
+        url: '/templates/t/validate',
+        payload: { workspace: 'demo' },
+      });
+      const report = response.json();
+      expect(report.ok).toBe(false);
+      expect(report.findings[0]).toMatchObject({ path: 'templates.t.services.api.run' });
+      expect(report.findings[0].message).toContain('hive.config.json');
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('a workspace that stopped being a git repository is a finding', async () => {
+    const ws = await createHarness('validate-nogit', {
+      'hive.config.json': JSON.stringify({ templates: { t: { label: 'x' } } }),
+    });
+    try {
+      await rm(path.join(ws.workspace.path, '.git'), { recursive: true, force: true });
+      const report = (
+        await ws.app.inject({ method: 'POST', url: '/templates/t/validate', payload: { workspace: 'demo' } })
+      ).json();
+      expect(report.findings).toContainEqual(
+        expect.objectContaining({
+          path: 'workspace',
+          message: expect.stringMatching(/not a git repository/),
+        }),
+      );
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it('a valid request passes the dry run with no findings, and only then creates a cell', async () => {
+    const report = await dryRun('good', { options: { flavour: 'b' } });
+    expect(report).toEqual({ ok: true, findings: [] });
+    const response = await h.app.inject({
+      method: 'POST',
+      url: '/cells',
+      payload: { workspace: 'demo', template: 'good', brief: 'go', options: { flavour: 'b' } },
+    });
+    expect(response.statusCode).toBe(202);
+    const row = await h.db.cell.findUniqueOrThrow({ where: { id: response.json().id } });
+    // Defaults applied and stored with the cell.
+    expect(JSON.parse(row.options)).toEqual({ flavour: 'b', replicas: 1 });
+  });
+});
