@@ -57,7 +57,7 @@ export default defineConfig({
         seed: { type: 'boolean', default: false },
       },
     },
-    docs: { label: 'Docs only', services: { site: { run: 'serve -p $PORT' } } },
+    docs: { label: 'Docs only', services: { site: { run: 'node site.js $PORT' } } },
   },
 });
 `;
@@ -67,6 +67,7 @@ beforeAll(async () => {
   h = await createHarness('catalog', {
     'hive.config.ts': hiveShapedConfig,
     'docs/prompts/role.md': '# Role\n',
+    'site.js': "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.argv[2]));\n",
   });
 });
 afterAll(() => h?.close());

@@ -1,5 +1,6 @@
 import type { CellStatus } from '../cells/status.js';
 import type { Db } from '../db/client.js';
+import type { FailureInfo } from '../workflows/types.js';
 
 export interface RecordsDeps {
   db: Db;
@@ -8,11 +9,23 @@ export interface RecordsDeps {
 /** Activities that persist cell state. Each is an idempotent overwrite, safe to run twice. */
 export function createRecordsActivities({ db }: RecordsDeps) {
   return {
-    async setCellStatus({ cellId, status }: { cellId: string; status: CellStatus }): Promise<void> {
+    async setCellStatus({
+      cellId,
+      status,
+      failure,
+    }: {
+      cellId: string;
+      status: CellStatus;
+      failure?: FailureInfo;
+    }): Promise<void> {
       await db.cell.update({
         where: { id: cellId },
-        // readyAt feeds the measured provisioning times of the template catalog.
-        data: { status, ...(status === 'ready' ? { readyAt: new Date() } : {}) },
+        data: {
+          status,
+          // readyAt feeds the measured provisioning times of the template catalog.
+          ...(status === 'ready' ? { readyAt: new Date(), failure: null } : {}),
+          ...(failure ? { failure: JSON.stringify(failure) } : {}),
+        },
       });
     },
   };

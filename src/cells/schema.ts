@@ -17,6 +17,16 @@ export const CellRequest = z
     template: slug.describe('Id of a template defined in the workspace'),
     brief: z.string().trim().min(1, 'must not be empty').max(20_000).describe('The task for the agent'),
     name: slug.optional().describe('A human-friendly name; defaults to the cell id'),
+    constraints: z
+      .array(z.string().min(1).max(2_000))
+      .max(50)
+      .default([])
+      .describe('Rules the agent must follow'),
+    successCriteria: z
+      .array(z.string().min(1).max(2_000))
+      .max(50)
+      .default([])
+      .describe('How the agent knows it is done'),
     options: z
       .record(z.string(), z.unknown())
       .default({})
@@ -47,6 +57,51 @@ export const CellRecord = z.object({
   updatedAt: z.string().describe('ISO 8601'),
 });
 export type CellRecord = z.infer<typeof CellRecord>;
+
+export const StepView = z.object({
+  name: z.string(),
+  kind: z.enum(['forward', 'compensation']),
+  status: z.string(),
+  attempt: z.number().int(),
+  operation: z.string().nullable().describe('What the step is doing right now'),
+  detail: z.unknown().describe('Result summary, or the error of a failed step'),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+
+export const FailureView = z.object({
+  step: z.string(),
+  type: z.string(),
+  message: z.string(),
+  hint: z.string().optional(),
+  logTail: z.string().optional(),
+});
+
+export const CellDetail = CellRecord.extend({
+  worktreePath: z.string().nullable(),
+  branch: z.string().nullable(),
+  host: z.string().nullable(),
+  baseRef: z.string(),
+  options: z.record(z.string(), z.unknown()),
+  steps: z.array(StepView),
+  ports: z.array(
+    z.object({ service: z.string(), name: z.string(), port: z.number().int(), active: z.boolean() }),
+  ),
+  services: z.array(
+    z.object({
+      name: z.string(),
+      status: z.string(),
+      pid: z.number().int().nullable(),
+      port: z.number().int().nullable(),
+      url: z.string().nullable(),
+      logPath: z.string().nullable(),
+      exitCode: z.number().int().nullable(),
+    }),
+  ),
+  prompt: z.object({ path: z.string(), content: z.string() }).nullable(),
+  failure: FailureView.nullable(),
+});
+export type CellDetail = z.infer<typeof CellDetail>;
 
 export const CellAccepted = CellRecord.pick({ id: true, status: true, workflowId: true });
 

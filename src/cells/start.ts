@@ -34,6 +34,8 @@ export async function startCell(
       workflowId,
       brief: request.brief,
       options: JSON.stringify(request.options),
+      constraints: JSON.stringify(request.constraints ?? []),
+      successCriteria: JSON.stringify(request.successCriteria ?? []),
       baseRef: request.baseRef ?? 'HEAD',
     },
   });

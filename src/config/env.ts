@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -69,6 +70,11 @@ export function envSchema(cwd: string) {
         .string()
         .optional()
         .describe('Git repositories cells may be provisioned in, as id=path pairs, comma-separated'),
+      HIVE_HOST_ID: z
+        .string()
+        .regex(/^[\w.-]{1,100}$/, 'a host name of letters, digits, ".", "_" or "-"')
+        .default(os.hostname().replace(/[^\w.-]/g, '-') || 'localhost')
+        .describe('Name of this host; port allocations are unique per host'),
       HIVE_LOG_LEVEL: z
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info')
@@ -106,6 +112,7 @@ export function envSchema(cwd: string) {
         dataDir: env.HIVE_DATA_DIR,
         workspaces,
         logLevel: env.HIVE_LOG_LEVEL,
+        hostId: env.HIVE_HOST_ID,
         temporal: {
           address: env.TEMPORAL_ADDRESS,
           namespace: env.TEMPORAL_NAMESPACE,

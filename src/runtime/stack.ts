@@ -57,6 +57,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
     await applyMigrations(config.databaseUrl);
     const db: Db = createDb(config.databaseUrl);
     stops.push(() => db.$disconnect());
+    const configs = createConfigLoader();
 
     let worker: HiveWorker | undefined;
     if (parts.worker) {
@@ -64,7 +65,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
         address: server.address,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        deps: { db },
+        deps: { db, workspaces: config.workspaces, configs, host: config.hostId },
       });
       const running = worker.run();
       running.catch((error: unknown) => log(`worker stopped: ${String(error)}`));
@@ -83,7 +84,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           db,
           temporal: { client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
           workspaces: config.workspaces,
-          configs: createConfigLoader(),
+          configs,
         },
         { logger: { level: config.logLevel } },
       );

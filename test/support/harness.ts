@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
+import { terminateGroup } from '../../src/activities/services.js';
 import { buildApp, type HiveApp } from '../../src/api/app.js';
 import type { Workspace } from '../../src/config/env.js';
 import { createDb, type Db } from '../../src/db/client.js';
@@ -45,17 +46,17 @@ export async function createHarness(
   const address = inject('temporalAddress');
   const taskQueue = `test-${name}-${process.pid}-${Date.now()}`;
   const workspace = { id: 'demo', path: await createGitRepo({ 'README.md': '# demo\n', ...files }) };
+  const configs = createConfigLoader();
   const worker = await createHiveWorker({
     address,
     namespace: 'default',
     taskQueue,
-    deps: { db },
+    deps: { db, workspaces: [workspace], configs, host: 'test-host', stopGraceMs: 3_000 },
     workflowBundlePath: inject('workflowBundlePath'),
   });
   void worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
-  const configs = createConfigLoader();
   const app = await buildApp({
     db,
     temporal: { client, namespace: 'default', taskQueue },
@@ -71,6 +72,10 @@ export async function createHarness(
     workspace,
     configs,
     async close() {
+      // Cells left ready by a test still run services: stop every recorded process group.
+      for (const service of await db.serviceInstance.findMany({ where: { pgid: { not: null } } })) {
+        if (service.pgid) await terminateGroup(service.pgid, 2_000);
+      }
       await app.close();
       await worker.shutdown();
       await connection.close();

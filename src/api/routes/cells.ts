@@ -1,20 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CellAccepted, CellIdParams, CellRecord, CellRequest, CellStatus } from '../../cells/schema.js';
+import {
+  CellAccepted,
+  CellDetail,
+  CellIdParams,
+  CellRecord,
+  CellRequest,
+  CellStatus,
+} from '../../cells/schema.js';
 import { startCell } from '../../cells/start.js';
-import type { Cell } from '../../db/client.js';
+import { cellDetail, toRecord } from '../../cells/views.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpProblem, Problem } from '../problem.js';
 import { dryRunRequest } from '../workspaces.js';
-
-function toRecord(cell: Cell): CellRecord {
-  return {
-    ...cell,
-    status: CellStatus.parse(cell.status),
-    createdAt: cell.createdAt.toISOString(),
-    updatedAt: cell.updatedAt.toISOString(),
-  };
-}
 
 export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -61,11 +59,11 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           summary: 'One cell',
           tags: ['cells'],
           params: CellIdParams,
-          response: { 200: CellRecord, 400: Problem, 404: Problem },
+          response: { 200: CellDetail, 400: Problem, 404: Problem },
         },
       },
       async (request) => {
-        const cell = await deps.db.cell.findUnique({ where: { id: request.params.id } });
+        const cell = await cellDetail(deps.db, request.params.id);
         if (!cell) {
           throw new HttpProblem(
             404,
@@ -74,7 +72,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             `No cell has id "${request.params.id}". GET /cells lists existing cells.`,
           );
         }
-        return toRecord(cell);
+        return cell;
       },
     );
 

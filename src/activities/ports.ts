@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import getPort, { portNumbers } from 'get-port';
+import type { Db } from '../db/client.js';
+import { Prisma } from '../db/generated/client.js';
+import { isPortFree, portHolder } from '../templates/hostChecks.js';
+import type { AllocatedPort, CellPlan, PortSpecPlan } from '../workflows/types.js';
+import { permanent, transient } from './failures.js';
+import { withStep } from './steps.js';
+
+export interface PortsDeps {
+  db: Db;
+}
+
+const MAX_RACES = 25;
+
+const activeKey = (host: string, port: number) => `${host}:${port}`;
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/** A candidate port for a spec: free on the real host right now and not allocated to anyone. */
+async function candidate(spec: PortSpecPlan, exclude: number[], where: string): Promise<number> {
+  if (typeof spec === 'number') {
+    if (!(await isPortFree(spec))) {
+      const holder = await portHolder(spec);
+      throw permanent('PortInUse', `${where}: fixed port ${spec} is in use${holder ? ` by ${holder}` : ''}`, {
+        hint: `Stop what holds ${spec}, or declare a range or "any" for this port.`,
+      });
+    }
+    return spec;
+  }
+  if (spec === 'any') return getPort({ exclude });
+  const [from, to] = spec;
+  const port = await getPort({ port: portNumbers(from, to), exclude });
+  if (port < from || port > to) {
+    throw permanent('PortRangeExhausted', `${where}: no free port in ${from}-${to}`, {
+      hint: 'Widen the range, free ports in it, or use "any".',
+    });
+  }
+  return port;
+}
+
+export function createPortsActivities({ db }: PortsDeps) {
+  async function allocateOne(plan: CellPlan, service: string, name: string, spec: PortSpecPlan) {
+    const held = await db.portAllocation.findFirst({
+      where: { cellId: plan.cellId, service, name, activeKey: { not: null } },
+    });
+    if (held) return held.port; // a re-run adopts what the first run allocated
+    const where = `${service}.${name}`;
+    for (let race = 0; race < MAX_RACES; race++) {
+      const taken = await db.portAllocation.findMany({
+        where: { host: plan.host, activeKey: { not: null } },
+        select: { port: true },
+      });
+      const port = await candidate(
+        spec,
+        taken.map((t) => t.port),
+        where,
+      );
+      try {
+        await db.portAllocation.create({
+          data: {
+            id: randomUUID(),
+            cellId: plan.cellId,
+            service,
+            name,
+            host: plan.host,
+            port,
+            activeKey: activeKey(plan.host, port),
+          },
+        });
+        return port;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // Another cell took this port between our probe and insert: the constraint said no.
+        if (typeof spec === 'number') {
+          throw permanent('PortAllocated', `${where}: fixed port ${spec} is allocated to another cell`, {
+            hint: 'Archive that cell, or do not fix the port.',
+          });
+        }
+      }
+    }
+    throw transient('PortRaced', `${where}: lost ${MAX_RACES} races for a free port`);
+  }
+
+  return {
+    /** Step 3: allocate every port the plan needs; duplicates are impossible by constraint. */
+    async allocatePorts(plan: CellPlan): Promise<AllocatedPort[]> {
+      return withStep(
+        db,
+        { cellId: plan.cellId, name: 'ports' },
+        async () => {
+          const allocated: AllocatedPort[] = [];
+          for (const service of plan.services) {
+            for (const [name, spec] of Object.entries(service.ports)) {
+              allocated.push({
+                service: service.name,
+                name,
+                port: await allocateOne(plan, service.name, name, spec),
+              });
+            }
+          }
+          return allocated;
+        },
+        (ports) => ports.map((p) => `${p.service}.${p.name}=${p.port}`),
+      );
+    },
+
+    /** Compensation of step 3: release the cell's active allocations (a no-op when none are left). */
+    async releasePorts(plan: CellPlan): Promise<{ released: number }> {
+      return withStep(db, { cellId: plan.cellId, name: 'ports', kind: 'compensation' }, async () => {
+        const { count } = await db.portAllocation.updateMany({
+          where: { cellId: plan.cellId, activeKey: { not: null } },
+          data: { activeKey: null, releasedAt: new Date() },
+        });
+        return { released: count };
+      });
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import type { Db } from '../db/client.js';
+import type { AllocatedPort, CellPlan, PreparedEnvironment } from '../workflows/types.js';
+import { permanent } from './failures.js';
+import { withStep } from './steps.js';
+import { CELL_META_DIR } from './worktree.js';
+
+export interface PromptsDeps {
+  db: Db;
+}
+
+/**
+ * The base prompt: what Hive is, the cell's role, then the template's fragments, the task, and the
+ * runtime context. `noEscape`: this is Markdown for an agent, not HTML; values are inserted as text
+ * and never evaluated (Handlebars has no code execution in templates).
+ */
+const BASE_PROMPT = `# You are working in a Hive cell
+
+Hive gives each agent an isolated cell: its own git worktree on its own branch, its own services on
+their own ports, and an environment wired to them. Nothing you do here touches other cells or the
+main checkout. Commit your work to branch \`{{cell.branch}}\`.
+
+{{#each fragments}}
+{{{this.content}}}
+
+{{/each}}
+## Task
+
+{{{brief}}}
+{{#if constraints.length}}
+
+## Constraints
+
+{{#each constraints}}
+- {{{this}}}
+{{/each}}
+{{/if}}
+{{#if successCriteria.length}}
+
+## Success criteria
+
+{{#each successCriteria}}
+- {{{this}}}
+{{/each}}
+{{/if}}
+
+## Your cell
+
+- Worktree: \`{{cell.worktreePath}}\` (branch \`{{cell.branch}}\`, from \`{{cell.baseRef}}\`)
+- Workspace: \`{{cell.workspacePath}}\`
+- Template: \`{{cell.templateId}}\`
+- Environment file: \`{{envFile}}\` (source it to get the variables below)
+{{#if services.length}}
+
+| Service | Port | URL |
+| --- | --- | --- |
+{{#each services}}
+| {{this.name}} | {{this.port}} | {{this.url}} |
+{{/each}}
+{{/if}}
+`;
+
+const render = Handlebars.compile(BASE_PROMPT, { noEscape: true, strict: false });
+
+/** Prompt files, or every Markdown/text file of a prompt folder (sorted), relative to the workspace. */
+async function readFragments(
+  plan: CellPlan,
+  context: object,
+): Promise<Array<{ source: string; content: string }>> {
+  const fragments: Array<{ source: string; content: string }> = [];
+  for (const entry of plan.prompts) {
+    const full = path.resolve(plan.workspacePath, entry);
+    const info = await stat(full).catch(() => undefined);
+    if (!info)
+      throw permanent('PromptMissing', `prompt file ${entry} does not exist`, { hint: `Create ${full}.` });
+    const files = info.isDirectory()
+      ? (await readdir(full))
+          .filter((f) => /\.(md|txt|hbs)$/.test(f))
+          .sort()
+          .map((f) => path.join(full, f))
+      : [full];
+    for (const file of files) {
+      // Fragments may use the same context ({{services}}, {{cell.branch}}, …).
+      const text = Handlebars.compile(await readFile(file, 'utf8'), { noEscape: true })(context);
+      fragments.push({ source: path.relative(plan.workspacePath, file), content: text.trim() });
+    }
+  }
+  return fragments;
+}
+
+export function createPromptsActivities({ db }: PromptsDeps) {
+  return {
+    /** Step 6: assemble the initial agent prompt, write `.hive/prompt.md`, store it with the cell. */
+    async assemblePrompt({
+      plan,
+      env,
+      ports,
+    }: {
+      plan: CellPlan;
+      env: PreparedEnvironment;
+      ports: AllocatedPort[];
+    }): Promise<{ path: string; length: number }> {
+      return withStep(
+        db,
+        { cellId: plan.cellId, name: 'prompt' },
+        async () => {
+          const cell = await db.cell.findUniqueOrThrow({ where: { id: plan.cellId } });
+          const services = plan.services.map((s) => {
+            const port = ports.find((p) => p.service === s.name && p.name === s.primaryPort)?.port;
+            return { name: s.name, port: port ?? '—', url: port ? `http://127.0.0.1:${port}` : '—' };
+          });
+          const context = {
+            cell: plan,
+            services,
+            envFile: env.envFile,
+            env: env.env,
+            options: plan.options,
+          };
+          const content = render({
+            ...context,
+            brief: cell.brief,
+            constraints: JSON.parse(cell.constraints) as string[],
+            successCriteria: JSON.parse(cell.successCriteria) as string[],
+            fragments: await readFragments(plan, context),
+          });
+          const file = path.join(plan.worktreePath, CELL_META_DIR, 'prompt.md');
+          await writeFile(file, content);
+          await db.prompt.upsert({
+            where: { cellId: plan.cellId },
+            create: { cellId: plan.cellId, content, path: file },
+            update: { content, path: file },
+          });
+          return { path: file, length: content.length };
+        },
+        (r) => r,
+      );
+    },
+  };
+}

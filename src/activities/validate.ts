@@ -1,0 +1,95 @@
+import path from 'node:path';
+import type { Workspace } from '../config/env.js';
+import type { Db } from '../db/client.js';
+import { resolveCommit } from '../templates/hostChecks.js';
+import type { ConfigLoader } from '../templates/loader.js';
+import { enabledServices, portsOf, primaryPortName } from '../templates/model.js';
+import type { ServiceSpec } from '../templates/schema.js';
+import { validateTemplate } from '../templates/validate.js';
+import type { CellPlan, ServicePlan } from '../workflows/types.js';
+import { permanent } from './failures.js';
+import { withStep } from './steps.js';
+
+export interface ValidateDeps {
+  db: Db;
+  workspaces: Workspace[];
+  configs: ConfigLoader;
+  host: string;
+}
+
+/** Without a declared bound, a service gets this long to become ready. */
+export const DEFAULT_READY_TIMEOUT_MS = 120_000;
+
+function servicePlan(name: string, spec: ServiceSpec): ServicePlan {
+  return {
+    name,
+    run: spec.run,
+    setup: spec.setup,
+    cwd: spec.cwd,
+    env: spec.env,
+    stop: spec.stop,
+    ports: portsOf(spec),
+    primaryPort: primaryPortName(spec),
+    readiness: spec.readiness,
+    readyTimeoutMs: spec.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    dependsOn: spec.dependsOn,
+  };
+}
+
+export function createValidateActivities({ db, workspaces, configs, host }: ValidateDeps) {
+  return {
+    /** Step 1: the template validation again, at run time, producing the plan the steps follow. */
+    async validateCell({ cellId }: { cellId: string }): Promise<CellPlan> {
+      return withStep(
+        db,
+        { cellId, name: 'validate' },
+        async () => {
+          const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
+          const workspace = workspaces.find((w) => w.id === cell.workspaceId);
+          if (!workspace) {
+            throw permanent('WorkspaceUnknown', `workspace "${cell.workspaceId}" is no longer registered`, {
+              hint: 'Register it again in HIVE_WORKSPACES and retry.',
+            });
+          }
+          const result = await validateTemplate({
+            workspace,
+            loaded: await configs.load(workspace.path),
+            templateId: cell.templateId,
+            options: JSON.parse(cell.options) as Record<string, unknown>,
+            baseRef: cell.baseRef,
+          });
+          if (!result.ok || !result.template || !result.options) {
+            const errors = result.findings.filter((f) => f.severity === 'error');
+            throw permanent('TemplateInvalid', errors.map((f) => `${f.path}: ${f.message}`).join('; '), {
+              hint: errors.map((f) => f.hint).join(' '),
+            });
+          }
+          const baseCommit = await resolveCommit(workspace.path, cell.baseRef);
+          if (!baseCommit) throw permanent('BaseRefUnknown', `"${cell.baseRef}" does not name a commit`);
+          const t = result.template;
+          return {
+            cellId,
+            workspaceId: workspace.id,
+            workspacePath: workspace.path,
+            templateId: t.id,
+            host,
+            baseRef: cell.baseRef,
+            baseCommit,
+            branch: `cell/${cellId}`,
+            worktreePath: path.join(workspace.path, '.cells', cellId),
+            brief: cell.brief,
+            options: result.options,
+            env: t.env,
+            setup: t.setup,
+            teardown: t.teardown,
+            prompts: t.prompts,
+            includePatterns: t.includePatterns,
+            ignorePatterns: t.ignorePatterns,
+            services: enabledServices(t, result.options).map(([name, spec]) => servicePlan(name, spec)),
+          } satisfies CellPlan;
+        },
+        (plan) => ({ services: plan.services.map((s) => s.name), baseCommit: plan.baseCommit }),
+      );
+    },
+  };
+}

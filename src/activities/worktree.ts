@@ -1,0 +1,181 @@
+import { constants } from 'node:fs';
+import { appendFile, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { type SimpleGit, simpleGit } from 'simple-git';
+import type { Db } from '../db/client.js';
+import type { CellPlan } from '../workflows/types.js';
+import { permanent, transient } from './failures.js';
+import { withStep } from './steps.js';
+
+export interface WorktreeDeps {
+  db: Db;
+}
+
+/** Metadata folder inside each worktree: env file, logs, prompt, cell.json. */
+export const CELL_META_DIR = '.hive';
+
+interface WorktreeEntry {
+  path: string;
+  branch?: string;
+}
+
+async function listWorktrees(git: SimpleGit): Promise<WorktreeEntry[]> {
+  const out = await git.raw(['worktree', 'list', '--porcelain']);
+  return out
+    .split('\n\n')
+    .filter(Boolean)
+    .map((block) => {
+      const lines = block.split('\n');
+      const wt = lines.find((l) => l.startsWith('worktree '))?.slice('worktree '.length) ?? '';
+      const branch = lines.find((l) => l.startsWith('branch '))?.slice('branch refs/heads/'.length);
+      return { path: wt, branch };
+    });
+}
+
+async function branchExists(git: SimpleGit, branch: string): Promise<boolean> {
+  const out = await git.raw(['branch', '--list', branch]);
+  return out.trim().length > 0;
+}
+
+/** Git operations fail transiently on a held lock (another git process); those retry. */
+function classifyGitError(error: unknown, what: string): never {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/\.lock|could not lock|Unable to create .*lock/i.test(message)) {
+    throw transient('GitLocked', `${what}: ${message}`, {
+      hint: 'Another git process held a lock; retrying.',
+    });
+  }
+  throw permanent('GitFailed', `${what}: ${message}`, {
+    hint: 'Check the workspace repository with git status.',
+  });
+}
+
+/** Keeps `.cells/` and `.hive/` out of `git status` of the workspace and of every worktree. */
+async function ensureExcluded(git: SimpleGit, workspacePath: string) {
+  const commonDir = path.resolve(workspacePath, (await git.raw(['rev-parse', '--git-common-dir'])).trim());
+  const exclude = path.join(commonDir, 'info', 'exclude');
+  await mkdir(path.dirname(exclude), { recursive: true });
+  const current = await readFile(exclude, 'utf8').catch(() => '');
+  const wanted = ['/.cells/', `/${CELL_META_DIR}/`].filter((line) => !current.split('\n').includes(line));
+  if (wanted.length > 0) {
+    await appendFile(exclude, `${current.endsWith('\n') || !current ? '' : '\n'}${wanted.join('\n')}\n`);
+  }
+}
+
+/** Copies the gitignored files the template asks for (e.g. `.env*`), copy-on-write where possible. */
+async function copyIncludedFiles(plan: CellPlan): Promise<string[]> {
+  if (plan.includePatterns.length === 0) return [];
+  const git = simpleGit(plan.workspacePath);
+  const listed = await git.raw(['ls-files', '--others', '--ignored', '--exclude-standard', '-z']);
+  const include = picomatch(plan.includePatterns, { dot: true });
+  const ignore = plan.ignorePatterns.length ? picomatch(plan.ignorePatterns, { dot: true }) : () => false;
+  const files = listed
+    .split('\0')
+    .filter((f) => f && !f.startsWith('.cells/') && !f.startsWith(`${CELL_META_DIR}/`))
+    .filter((f) => (include(f) || include(path.basename(f))) && !ignore(f) && !ignore(path.basename(f)));
+  for (const file of files) {
+    const target = path.join(plan.worktreePath, file);
+    await mkdir(path.dirname(target), { recursive: true });
+    // FICLONE: a reflink on file systems that support it, a plain copy elsewhere.
+    await copyFile(path.join(plan.workspacePath, file), target, constants.COPYFILE_FICLONE);
+  }
+  return files;
+}
+
+export function createWorktreeActivities({ db }: WorktreeDeps) {
+  return {
+    /**
+     * Step 2: `git worktree add` on a new branch from the base commit. Idempotent: a worktree already
+     * on the cell's branch is adopted; a leftover folder that git does not know is replaced.
+     */
+    async createWorktree(
+      plan: CellPlan,
+    ): Promise<{ worktreePath: string; branch: string; copied: string[] }> {
+      return withStep(
+        db,
+        { cellId: plan.cellId, name: 'worktree' },
+        async () => {
+          const git = simpleGit(plan.workspacePath);
+          try {
+            await ensureExcluded(git, plan.workspacePath);
+            const existing = (await listWorktrees(git)).find((w) => w.path === plan.worktreePath);
+            if (existing && existing.branch !== plan.branch) {
+              throw permanent(
+                'WorktreeConflict',
+                `${plan.worktreePath} is a worktree of branch ${existing.branch ?? '(detached)'}`,
+                { hint: `Remove it with git worktree remove ${plan.worktreePath}.` },
+              );
+            }
+            if (!existing) {
+              await git.raw(['worktree', 'prune']);
+              await rm(plan.worktreePath, { recursive: true, force: true });
+              await mkdir(path.dirname(plan.worktreePath), { recursive: true });
+              const args = (await branchExists(git, plan.branch))
+                ? ['worktree', 'add', plan.worktreePath, plan.branch]
+                : ['worktree', 'add', '-b', plan.branch, plan.worktreePath, plan.baseCommit];
+              await git.raw(args);
+            }
+          } catch (error) {
+            if (error instanceof Error && 'type' in error) throw error;
+            classifyGitError(error, 'git worktree add');
+          }
+          const copied = await copyIncludedFiles(plan);
+          const meta = path.join(plan.worktreePath, CELL_META_DIR);
+          await mkdir(path.join(meta, 'logs'), { recursive: true });
+          await writeFile(
+            path.join(meta, 'cell.json'),
+            `${JSON.stringify(
+              {
+                cellId: plan.cellId,
+                workspace: plan.workspaceId,
+                template: plan.templateId,
+                branch: plan.branch,
+                baseRef: plan.baseRef,
+                baseCommit: plan.baseCommit,
+                host: plan.host,
+              },
+              null,
+              2,
+            )}\n`,
+          );
+          await db.cell.update({
+            where: { id: plan.cellId },
+            data: { worktreePath: plan.worktreePath, branch: plan.branch, host: plan.host },
+          });
+          return { worktreePath: plan.worktreePath, branch: plan.branch, copied };
+        },
+        (r) => ({ worktreePath: r.worktreePath, branch: r.branch, copied: r.copied.length }),
+      );
+    },
+
+    /**
+     * Compensation of step 2: remove the worktree (forced), prune, and delete the branch unless it
+     * holds commits beyond its base — work is never destroyed silently. Safe to run repeatedly.
+     */
+    async removeWorktree(
+      plan: CellPlan,
+    ): Promise<{ removed: boolean; branchKept: boolean; commits: number }> {
+      return withStep(db, { cellId: plan.cellId, name: 'worktree', kind: 'compensation' }, async () => {
+        const git = simpleGit(plan.workspacePath);
+        const registered = (await listWorktrees(git)).some((w) => w.path === plan.worktreePath);
+        if (registered) {
+          await git
+            .raw(['worktree', 'remove', '--force', '--force', plan.worktreePath])
+            .catch(() => undefined);
+        }
+        await rm(plan.worktreePath, { recursive: true, force: true });
+        await git.raw(['worktree', 'prune']);
+        let commits = 0;
+        if (await branchExists(git, plan.branch)) {
+          commits = Number(
+            (await git.raw(['rev-list', '--count', `${plan.baseCommit}..${plan.branch}`])).trim(),
+          );
+          if (commits === 0) await git.raw(['branch', '-D', plan.branch]);
+        }
+        const gone = !(await stat(plan.worktreePath).catch(() => undefined));
+        return { removed: gone, branchKept: commits > 0, commits };
+      });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Db } from '../db/client.js';
+import { type CellDetail, type CellRecord, CellStatus } from './schema.js';
+
+type CellRow = NonNullable<Awaited<ReturnType<Db['cell']['findUnique']>>>;
+
+const json = (text: string | null) => (text ? (JSON.parse(text) as unknown) : null);
+
+export function toRecord(cell: CellRow): CellRecord {
+  return {
+    id: cell.id,
+    name: cell.name,
+    workspaceId: cell.workspaceId,
+    templateId: cell.templateId,
+    status: CellStatus.parse(cell.status),
+    workflowId: cell.workflowId,
+    brief: cell.brief,
+    createdAt: cell.createdAt.toISOString(),
+    updatedAt: cell.updatedAt.toISOString(),
+  };
+}
+
+/** A cell with everything a person needs to follow or debug it. */
+export async function cellDetail(db: Db, id: string): Promise<CellDetail | undefined> {
+  const cell = await db.cell.findUnique({
+    where: { id },
+    include: {
+      steps: { orderBy: { startedAt: 'asc' } },
+      ports: { orderBy: { createdAt: 'asc' } },
+      services: { orderBy: { name: 'asc' } },
+      prompt: true,
+    },
+  });
+  if (!cell) return undefined;
+  return {
+    ...toRecord(cell),
+    worktreePath: cell.worktreePath,
+    branch: cell.branch,
+    host: cell.host,
+    baseRef: cell.baseRef,
+    options: JSON.parse(cell.options) as Record<string, unknown>,
+    steps: cell.steps.map((s) => ({
+      name: s.name,
+      kind: s.kind === 'compensation' ? 'compensation' : 'forward',
+      status: s.status,
+      attempt: s.attempt,
+      operation: s.operation,
+      detail: json(s.detail),
+      startedAt: s.startedAt.toISOString(),
+      endedAt: s.endedAt?.toISOString() ?? null,
+    })),
+    ports: cell.ports.map((p) => ({
+      service: p.service,
+      name: p.name,
+      port: p.port,
+      active: p.activeKey !== null,
+    })),
+    services: cell.services.map((s) => ({
+      name: s.name,
+      status: s.status,
+      pid: s.pid,
+      port: s.port,
+      url: s.url,
+      logPath: s.logPath,
+      exitCode: s.exitCode,
+    })),
+    prompt: cell.prompt ? { path: cell.prompt.path, content: cell.prompt.content } : null,
+    failure: json(cell.failure) as CellDetail['failure'],
+  };
+}
