@@ -1,4 +1,5 @@
 import { readFile, statfs } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import { execa } from 'execa';
 import getPort, { portNumbers } from 'get-port';
@@ -25,9 +26,30 @@ export async function probeExecutable(name: string): Promise<ExecutableCheck> {
   return { path: found };
 }
 
-/** Whether a TCP port can be bound right now (on every interface get-port checks). */
-export async function isPortFree(port: number): Promise<boolean> {
-  return (await getPort({ port })) === port;
+function canBind(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      // No IPv6 on this host is not "in use".
+      resolve(error.code === 'EAFNOSUPPORT' || error.code === 'EADDRNOTAVAIL'),
+    );
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+let probeQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Whether a TCP port can be bound right now, on IPv4 and IPv6. Not get-port: it locks every port it
+ * returns for 15 s in this process, so checking the same fixed port twice (dry run in the API, run
+ * time validation in the worker of the same process) would report our own check as a holder. Probes
+ * are serialized so two concurrent checks of one port cannot collide with each other either.
+ */
+export function isPortFree(port: number): Promise<boolean> {
+  const result = probeQueue.then(async () => (await canBind(port, '0.0.0.0')) && (await canBind(port, '::')));
+  probeQueue = result.catch(() => undefined);
+  return result;
 }
 
 /** Who listens on a port, from `ss` (iproute2); undefined when it cannot tell. */

@@ -7,7 +7,7 @@ import {
   Worker,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { type ActivityDeps, createActivities } from '../activities/index.js';
+import { type Activities, type ActivityDeps, createActivities } from '../activities/index.js';
 
 const require = createRequire(import.meta.url);
 
@@ -18,6 +18,8 @@ export interface HiveWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt workflow bundle (tests build one per run); default: bundle src/workflows now. */
   workflowBundlePath?: string;
+  /** Tests only: wraps the real activities, to inject a fault into one activity of a real run. */
+  wrapActivities?: (activities: Activities) => Activities;
 }
 
 export interface HiveWorker {
@@ -51,7 +53,7 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.deps),
+    activities: (options.wrapActivities ?? ((a) => a))(createActivities(options.deps)),
     ...workflowSource,
     // Graceful shutdown: let running activities finish their current attempt before exiting.
     shutdownGraceTime: '10 seconds',

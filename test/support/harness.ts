@@ -2,7 +2,9 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { inject } from 'vitest';
+import type { Activities } from '../../src/activities/index.js';
 import { terminateGroup } from '../../src/activities/services.js';
 import { buildApp, type HiveApp } from '../../src/api/app.js';
 import type { Workspace } from '../../src/config/env.js';
@@ -34,11 +36,34 @@ export const minimalConfig = {
   },
 };
 
+/** Where an injected fault strikes: before the real activity runs, or after it did its work. */
+export type Fault = 'before' | 'after';
+export type Faults = Partial<Record<keyof Activities, Fault>>;
+
+function injectFaults(faults: Faults) {
+  return (activities: Activities): Activities => {
+    const wrapped: Record<string, unknown> = { ...activities };
+    for (const [name, when] of Object.entries(faults) as Array<[keyof Activities, Fault]>) {
+      const real = activities[name] as (...args: unknown[]) => Promise<unknown>;
+      wrapped[name] = async (...args: unknown[]) => {
+        if (when === 'after') await real(...args);
+        throw ApplicationFailure.create({
+          type: 'InjectedFault',
+          message: `injected fault ${when} ${name}`,
+          nonRetryable: true,
+        });
+      };
+    }
+    return wrapped as Activities;
+  };
+}
+
 export async function createHarness(
   name: string,
   files: Record<string, string> = { 'hive.config.json': JSON.stringify(minimalConfig, null, 2) },
+  options: { faults?: Faults } = {},
 ): Promise<Harness> {
-  installWorkerRuntime();
+  installWorkerRuntime('ERROR');
   const dir = await mkdtemp(path.join(tmpdir(), `hive-${name}-`));
   const dbFile = path.join(dir, 'hive.db');
   await copyFile(inject('templateDbPath'), dbFile);
@@ -53,6 +78,7 @@ export async function createHarness(
     taskQueue,
     deps: { db, workspaces: [workspace], configs, host: 'test-host', stopGraceMs: 3_000 },
     workflowBundlePath: inject('workflowBundlePath'),
+    wrapActivities: options.faults ? injectFaults(options.faults) : undefined,
   });
   void worker.run();
   const connection = await Connection.connect({ address });

@@ -1,0 +1,39 @@
+import { stat } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { simpleGit } from 'simple-git';
+import { expect } from 'vitest';
+import { groupAlive } from '../../src/activities/processes.js';
+import type { Db } from '../../src/db/client.js';
+
+export function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Zero residue of a cell on the real host: no worktree folder, no branch, no live process in any
+ * recorded process group, no listener on any port it held, no active allocation row.
+ */
+export async function expectZeroResidue(db: Db, workspacePath: string, cellId: string) {
+  const worktree = `${workspacePath}/.cells/${cellId}`;
+  expect(await stat(worktree).catch(() => undefined), `worktree ${worktree} still exists`).toBeUndefined();
+  const branches = await simpleGit(workspacePath).branchLocal();
+  expect(branches.all, 'cell branch still exists').not.toContain(`cell/${cellId}`);
+  const worktrees = await simpleGit(workspacePath).raw(['worktree', 'list', '--porcelain']);
+  expect(worktrees).not.toContain(cellId);
+  for (const service of await db.serviceInstance.findMany({ where: { cellId } })) {
+    if (service.pgid)
+      expect(await groupAlive(service.pgid), `process group of ${service.name} alive`).toBe(false);
+  }
+  const ports = await db.portAllocation.findMany({ where: { cellId } });
+  for (const port of ports) {
+    expect(port.activeKey, `allocation of ${port.service}.${port.name} still active`).toBeNull();
+    expect(await listening(port.port), `something still listens on ${port.port}`).toBe(false);
+  }
+}
