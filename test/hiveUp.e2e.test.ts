@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -9,17 +8,7 @@ import { packageRoot } from '../src/config/paths.js';
 import { findTemporalCli } from '../src/temporal/cli.js';
 import { createGitRepo } from './support/gitRepo.js';
 import { eventually, isAlive, pidsMatching } from './support/process.js';
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+import { listening } from './support/residue.js';
 
 let dataDir: string;
 let repo: string;
