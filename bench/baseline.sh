@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The raw operations of provisioning a one-service cell, by hand: worktree add, start the server,
+# wait for its port, then remove everything. Usage: baseline.sh REPO NAME PORT
+set -euo pipefail
+repo=$1 name=$2 port=$3
+dir="$repo/.cells/$name"
+git -C "$repo" worktree add -q -b "bench/$name" "$dir" HEAD
+cd "$dir"
+# No job control in a script: setsid does not fork, so $! leads the server's new process group.
+PORT=$port setsid node server.js </dev/null >/dev/null 2>&1 &
+pid=$!
+until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.02; done
+kill -- "-$pid"
+cd "$repo"
+git worktree remove --force "$dir"
+git branch -q -D "bench/$name"

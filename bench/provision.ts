@@ -1,0 +1,132 @@
+// Provisioning benchmark: a minimal template (one HTTP service with a readiness probe), provisioned
+// N times sequentially and N at once through the real stack (API → Temporal → activities), against a
+// plain shell doing the same raw operations. Run: npm run bench -- [N]   (default N = 10)
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { execa } from 'execa';
+import getPort from 'get-port';
+import { simpleGit } from 'simple-git';
+import { terminateGroup } from '../src/activities/services.js';
+import { buildApp } from '../src/api/app.js';
+import { createDb } from '../src/db/client.js';
+import { applyMigrations } from '../src/db/migrate.js';
+import { createConfigLoader } from '../src/templates/loader.js';
+import { useTemporalServer } from '../src/temporal/devServer.js';
+import { createHiveWorker, installWorkerRuntime } from '../src/worker/index.js';
+import { createGitRepo } from '../test/support/gitRepo.js';
+import { webService, workspaceFiles } from '../test/support/templates.js';
+
+const N = Number(process.argv[2] ?? 10);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+const ms = (n: number) => `${n.toFixed(0)} ms`;
+
+installWorkerRuntime('ERROR');
+const dir = await mkdtemp(path.join(tmpdir(), 'hive-bench-'));
+const server = await useTemporalServer({ port: 0, namespace: 'default' });
+const dbUrl = `file:${path.join(dir, 'hive.db')}`;
+await applyMigrations(dbUrl);
+const db = createDb(dbUrl);
+const repo = await createGitRepo(workspaceFiles({ web: { label: 'Web', services: { web: webService } } }));
+const workspace = { id: 'bench', path: repo };
+const configs = createConfigLoader();
+const taskQueue = 'bench';
+const worker = await createHiveWorker({
+  address: server.address,
+  namespace: 'default',
+  taskQueue,
+  deps: { db, workspaces: [workspace], configs, host: 'bench' },
+});
+const running = worker.run();
+const connection = await Connection.connect({ address: server.address });
+const client = new Client({ connection });
+const app = await buildApp({
+  db,
+  temporal: { client, namespace: 'default', taskQueue },
+  workspaces: [workspace],
+  configs,
+});
+
+async function provisionOne(i: number): Promise<{ id: string; ms: number }> {
+  const started = performance.now();
+  const response = await app.inject({
+    method: 'POST',
+    url: '/cells',
+    payload: { workspace: 'bench', template: 'web', brief: `bench ${i}` },
+  });
+  if (response.statusCode !== 202) throw new Error(response.body);
+  await client.workflow.getHandle(response.json().workflowId).result();
+  return { id: response.json().id, ms: performance.now() - started };
+}
+
+/** Not measured: stop the service, remove worktree and branch, release the ports. */
+async function cleanUp(id: string) {
+  for (const s of await db.serviceInstance.findMany({ where: { cellId: id } })) {
+    if (s.pgid) await terminateGroup(s.pgid, 2_000);
+  }
+  const git = simpleGit(repo);
+  await git.raw(['worktree', 'remove', '--force', path.join(repo, '.cells', id)]);
+  await git.raw(['branch', '-D', `cell/${id}`]);
+  await db.portAllocation.updateMany({ where: { cellId: id }, data: { activeKey: null } });
+}
+
+async function baselineOne(i: number): Promise<number> {
+  const started = performance.now();
+  await execa('bash', [
+    path.join(import.meta.dirname, 'baseline.sh'),
+    repo,
+    `b${i}-${Date.now()}`,
+    String(await getPort()),
+  ]);
+  return performance.now() - started;
+}
+
+// Warm-up (workflow bundle, first git and node start) is not measured.
+await cleanUp((await provisionOne(-1)).id);
+await baselineOne(-1);
+
+const hiveSeq: number[] = [];
+for (let i = 0; i < N; i++) {
+  const r = await provisionOne(i);
+  hiveSeq.push(r.ms);
+  await cleanUp(r.id);
+}
+const baseSeq: number[] = [];
+for (let i = 0; i < N; i++) baseSeq.push(await baselineOne(i));
+
+let t = performance.now();
+const parallel = await Promise.all(Array.from({ length: N }, (_, i) => provisionOne(100 + i)));
+const hiveParWall = performance.now() - t;
+for (const r of parallel) await cleanUp(r.id);
+t = performance.now();
+const baseParallel = await Promise.all(Array.from({ length: N }, (_, i) => baselineOne(100 + i)));
+const baseParWall = performance.now() - t;
+
+const rss = process.memoryUsage().rss / (1024 * 1024);
+console.log(`N = ${N}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+console.log('| run | Hive cells (median) | shell baseline (median) | ratio |');
+console.log('| --- | --- | --- | --- |');
+console.log(
+  `| sequential, per cell | ${ms(median(hiveSeq))} | ${ms(median(baseSeq))} | ${(median(hiveSeq) / median(baseSeq)).toFixed(1)}× |`,
+);
+console.log(
+  `| ${N} at once, per cell | ${ms(median(parallel.map((r) => r.ms)))} | ${ms(median(baseParallel))} | ${(median(parallel.map((r) => r.ms)) / median(baseParallel)).toFixed(1)}× |`,
+);
+console.log(
+  `| ${N} at once, wall clock | ${ms(hiveParWall)} | ${ms(baseParWall)} | ${(hiveParWall / baseParWall).toFixed(1)}× |`,
+);
+console.log(`bench process RSS at the end (API + worker + clients): ${rss.toFixed(0)} MiB`);
+
+await app.close();
+await worker.shutdown();
+await running.catch(() => undefined);
+await connection.close();
+await db.$disconnect();
+await server.stop();
+await rm(dir, { recursive: true, force: true });
+await rm(repo, { recursive: true, force: true });
