@@ -1,4 +1,4 @@
-import { chmod, readFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellDetail } from '../src/cells/views.js';
@@ -44,6 +44,9 @@ const config = {
       label: 'API + PostgreSQL',
       requirements: { executables: { psql: '>=12', node: '>=20' } },
       prompts: ['prompts'],
+      setup: ['echo preparing the cell'],
+      includePatterns: ['.env*'],
+      ignorePatterns: ['.env.production'],
       services: {
         db: {
           setup: ['sh pg.sh init'],
@@ -72,12 +75,16 @@ const files = {
   'pg.sh': pgScript,
   'api.js': apiServer,
   'prompts/01-role.md': '# Role\nYou maintain the notes API (at {{services.1.url}}).\n',
+  '.gitignore': '.env*\n',
 };
 
 async function harness(name: string, faults?: Faults) {
   const created = await createHarness(name, files, { faults });
   // mkdtemp folders are 0700; the postgres user must be able to reach its data directory.
   await chmod(created.workspace.path, 0o755);
+  // Gitignored files: .env.local is to be copied into each worktree, .env.production is not.
+  await writeFile(`${created.workspace.path}/.env.local`, 'API_KEY=local\n');
+  await writeFile(`${created.workspace.path}/.env.production`, 'API_KEY=prod\n');
   return created;
 }
 
@@ -126,6 +133,14 @@ describe('provisioning a real cell: worktree, PostgreSQL, an API that reads from
     expect(db?.port).not.toBe(api?.port);
     expect(await listening(db?.port ?? 0)).toBe(true);
     expect(await listening(api?.port ?? 0)).toBe(true);
+
+    // Gitignored includes were copied (ignorePatterns honoured); setup output is in the step record.
+    expect(await readFile(`${cell.worktreePath}/.env.local`, 'utf8')).toBe('API_KEY=local\n');
+    expect(await stat(`${cell.worktreePath}/.env.production`).catch(() => undefined)).toBeUndefined();
+    const environment = cell.steps.find((s) => s.name === 'environment');
+    expect(environment?.detail).toMatchObject({
+      setupLogTail: expect.stringContaining('preparing the cell'),
+    });
 
     // The API answers with data it read from this cell's PostgreSQL.
     const notes = await (await fetch(`http://127.0.0.1:${api?.port}/`)).json();

@@ -6,7 +6,7 @@ import type { Db } from '../db/client.js';
 import { resolvePlaceholders } from '../templates/placeholders.js';
 import type { AllocatedPort, CellPlan, PreparedEnvironment } from '../workflows/types.js';
 import { runCommand } from './commands.js';
-import { permanent } from './failures.js';
+import { permanent, tail } from './failures.js';
 import { reportOperation, withStep } from './steps.js';
 import { CELL_META_DIR } from './worktree.js';
 
@@ -135,9 +135,11 @@ export function createEnvironmentActivities({ db, setupTimeoutMs }: EnvironmentD
             }
             await writeFile(marker, fingerprint);
           }
-          return { ...resolved, envFile };
+          const setupLog = await readFile(path.join(meta, 'logs', 'setup.log'), 'utf8').catch(() => '');
+          return { ...resolved, envFile, setupLogTail: tail(setupLog) };
         },
-        (prepared) => ({ envFile: prepared.envFile, variables: Object.keys(prepared.env).length }),
+        // The step record carries the setup output too, not only the log file.
+        ({ envFile, env, setupLogTail }) => ({ envFile, variables: Object.keys(env).length, setupLogTail }),
       );
     },
   };

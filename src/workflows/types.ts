@@ -73,6 +73,8 @@ export interface PreparedEnvironment {
   /** Per service: its own resolved env, run and setup commands. */
   services: Record<string, { env: Record<string, string>; run: string; setup: string[] }>;
   envFile: string;
+  /** Last lines of the setup commands' output. */
+  setupLogTail?: string;
 }
 
 export interface FailureInfo {
