@@ -16,6 +16,23 @@ let h: Harness;
 let activities: ReturnType<typeof createActivities>;
 let plan: CellPlan;
 
+/** A cell row as POST /cells would have written it, and its plan from the real validate activity. */
+async function newPlan(): Promise<CellPlan> {
+  const id = newCellId();
+  await h.db.cell.create({
+    data: {
+      id,
+      name: id,
+      workspaceId: 'demo',
+      templateId: 'web',
+      status: 'provisioning',
+      workflowId: `cell-${id}`,
+      brief: 'x',
+    },
+  });
+  return activities.validateCell({ cellId: id });
+}
+
 beforeAll(async () => {
   h = await createHarness(
     'idempotency',
