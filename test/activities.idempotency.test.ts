@@ -44,19 +44,7 @@ beforeAll(async () => {
     configs: h.configs,
     host: 'idempotency-host',
   });
-  const id = newCellId();
-  await h.db.cell.create({
-    data: {
-      id,
-      name: id,
-      workspaceId: 'demo',
-      templateId: 'web',
-      status: 'provisioning',
-      workflowId: `cell-${id}`,
-      brief: 'x',
-    },
-  });
-  plan = await activities.validateCell({ cellId: id });
+  plan = await newPlan();
 });
 afterAll(() => h?.close());
 
@@ -97,19 +85,8 @@ describe('activities converge when run twice', () => {
   });
 
   it('a worktree whose branch holds commits is removed, but the branch is kept', async () => {
-    const id = newCellId();
-    await h.db.cell.create({
-      data: {
-        id,
-        name: id,
-        workspaceId: 'demo',
-        templateId: 'web',
-        status: 'provisioning',
-        workflowId: `cell-${id}`,
-        brief: 'x',
-      },
-    });
-    const p = await activities.validateCell({ cellId: id });
+    const p = await newPlan();
+    const id = p.cellId;
     await activities.createWorktree(p);
     const { simpleGit } = await import('simple-git');
     const wt = simpleGit(p.worktreePath);
