@@ -17,6 +17,7 @@ import { useTemporalServer } from '../src/temporal/devServer.js';
 import { createHiveWorker, installWorkerRuntime } from '../src/worker/index.js';
 import { createGitRepo } from '../test/support/gitRepo.js';
 import { webService, workspaceFiles } from '../test/support/templates.js';
+import { waitForStatus } from '../test/support/wait.js';
 
 const N = Number(process.argv[2] ?? 10);
 const median = (xs: number[]) => {
@@ -60,7 +61,7 @@ async function provisionOne(i: number): Promise<{ id: string; ms: number }> {
     payload: { workspace: 'bench', template: 'web', brief: `bench ${i}` },
   });
   if (response.statusCode !== 202) throw new Error(response.body);
-  await client.workflow.getHandle(response.json().workflowId).result();
+  await waitForStatus({ db }, response.json().id, ['ready']);
   return { id: response.json().id, ms: performance.now() - started };
 }
 

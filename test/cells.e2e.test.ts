@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../src/temporal/searchAttributes.js';
-import { createHarness, type Harness } from './support/harness.js';
+import { createHarness, type Harness, waitForStatus } from './support/harness.js';
+import { eventually } from './support/process.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -21,12 +22,18 @@ describe('POST /cells → workflow → records', () => {
     expect(response.headers.location).toBe(`/cells/${accepted.id}`);
 
     const handle = h.client.workflow.getHandle(accepted.workflowId);
-    await expect(handle.result()).resolves.toEqual({ cellId: accepted.id, status: 'ready' });
+    // The workflow stays alive as the cell's owner; the record says when it is ready.
+    await waitForStatus(h, accepted.id, ['ready']);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
 
     const row = await h.db.cell.findUniqueOrThrow({ where: { id: accepted.id } });
     expect(row).toMatchObject({ status: 'ready', workspaceId: 'demo', templateId: 'web' });
 
-    const description = await handle.describe();
+    // The search attribute follows the record on the workflow's next task: wait for it.
+    const description = await eventually(async () => {
+      const d = await handle.describe();
+      return d.typedSearchAttributes.get(CellStatusKey) === 'ready' ? d : undefined;
+    }, 'CellStatus=ready');
     expect(description.typedSearchAttributes.get(CellIdKey)).toBe(accepted.id);
     expect(description.typedSearchAttributes.get(TemplateIdKey)).toBe('web');
     expect(description.typedSearchAttributes.get(WorkspaceIdKey)).toBe('demo');
@@ -49,7 +56,7 @@ describe('POST /cells → workflow → records', () => {
       payload: { workspace: 'demo', template: 'api', brief: 'Find me', name: 'findable' },
     });
     const { id, workflowId } = response.json();
-    await h.client.workflow.getHandle(workflowId).result();
+    await waitForStatus(h, id, ['ready']);
     // Visibility is eventually consistent: poll briefly for the indexed record.
     let found: string[] = [];
     for (let attempt = 0; attempt < 50 && found.length === 0; attempt++) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellDetail } from '../src/cells/views.js';
-import { createHarness, type Harness } from './support/harness.js';
+import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { listening } from './support/residue.js';
 import { webService, workspaceFiles } from './support/templates.js';
 
@@ -28,7 +28,7 @@ describe('concurrency', () => {
     );
     expect(responses.map((r) => r.statusCode)).toEqual(Array(10).fill(202));
     const ids = responses.map((r) => r.json().id as string);
-    await Promise.all(responses.map((r) => h.client.workflow.getHandle(r.json().workflowId).result()));
+    await Promise.all(ids.map((id) => waitForStatus(h, id, ['ready'])));
     const cells = await Promise.all(ids.map((id) => cellDetail(h.db, id)));
     expect(cells.map((c) => c?.status)).toEqual(Array(10).fill('ready'));
     const ports = cells.flatMap((c) => c?.ports.map((p) => p.port) ?? []);

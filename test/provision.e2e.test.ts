@@ -2,7 +2,7 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellDetail } from '../src/cells/views.js';
-import { createHarness, type Faults, type Harness } from './support/harness.js';
+import { createHarness, type Faults, type Harness, waitForStatus } from './support/harness.js';
 import { expectZeroResidue, listening } from './support/residue.js';
 
 // A real PostgreSQL (Debian's initdb/postgres; data directory inside the worktree) and a Node HTTP
@@ -109,10 +109,7 @@ describe('provisioning a real cell: worktree, PostgreSQL, an API that reads from
     });
     expect(response.statusCode, response.body).toBe(202);
     const { id, workflowId } = response.json();
-    await expect(h.client.workflow.getHandle(workflowId).result()).resolves.toEqual({
-      cellId: id,
-      status: 'ready',
-    });
+    await waitForStatus(h, id, ['ready']);
 
     const cell = await cellDetail(h.db, id);
     if (!cell) throw new Error('no cell');
@@ -198,7 +195,12 @@ describe('rolling back a real PostgreSQL cell', () => {
       const response = await r.app.inject({
         method: 'POST',
         url: '/cells',
-        payload: { workspace: 'demo', template: 'fullstack', brief: 'fail at the last step' },
+        payload: {
+          workspace: 'demo',
+          template: 'fullstack',
+          brief: 'fail at the last step',
+          onFailure: 'rollback',
+        },
       });
       const { id, workflowId } = response.json();
       await expect(r.client.workflow.getHandle(workflowId).result()).rejects.toThrow();

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cellDetail } from '../src/cells/views.js';
-import { createHarness, type Faults, type Harness } from './support/harness.js';
+import { createHarness, type Faults, type Harness, waitForStatus } from './support/harness.js';
 import { expectZeroResidue } from './support/residue.js';
 import { webService, workspaceFiles } from './support/templates.js';
 
@@ -21,19 +20,19 @@ async function provision(h: Harness, template: string) {
   const response = await h.app.inject({
     method: 'POST',
     url: '/cells',
-    payload: { workspace: 'demo', template, brief: 'break me' },
+    payload: { workspace: 'demo', template, brief: 'break me', onFailure: 'rollback' },
   });
   expect(response.statusCode, response.body).toBe(202);
   const { id, workflowId } = response.json();
-  const outcome = await h.client.workflow
-    .getHandle(workflowId)
-    .result()
-    .then(
-      () => 'completed',
-      (error: unknown) => error,
-    );
-  const cell = await cellDetail(h.db, id);
-  if (!cell) throw new Error('cell row vanished');
+  const cell = await waitForStatus(h, id, ['ready', 'rolled_back']);
+  // A rolled-back cell's workflow has ended, failed; a ready cell's lives on.
+  const outcome =
+    cell.status === 'rolled_back'
+      ? await h.client.workflow
+          .getHandle(workflowId)
+          .result()
+          .catch((error: unknown) => error)
+      : 'running';
   return { id, outcome, cell };
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/config/paths.js';
 import { hiveConfigJsonSchema, jsonSchemaFile } from '../src/templates/schema.js';
-import { createHarness, type Harness } from './support/harness.js';
+import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 
 // Hive's existing shape, unchanged: top-level keys this service ignores, services with `$PORT` and
 // `$PORT:<service>`, setup/teardown, include/ignore patterns, agent pass-through.
@@ -197,7 +197,7 @@ describe('template catalog', () => {
       payload: { workspace: 'demo', template: 'docs', brief: 'measure me' },
     });
     expect(created.statusCode).toBe(202);
-    await h.client.workflow.getHandle(created.json().workflowId).result();
+    await waitForStatus(h, created.json().id, ['ready']);
     const { templates } = (await h.app.inject({ method: 'GET', url: '/templates?workspace=demo' })).json();
     const docs = templates.find((t: { id: string }) => t.id === 'docs');
     expect(docs.measured.samples).toBe(1);

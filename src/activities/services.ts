@@ -6,7 +6,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import type { Db } from '../db/client.js';
-import type { AllocatedPort, CellPlan, PreparedEnvironment, ServicePlan } from '../workflows/types.js';
+import type {
+  AllocatedPort,
+  CellPlan,
+  PreparedEnvironment,
+  ServiceEvent,
+  ServicePlan,
+} from '../workflows/types.js';
 import { killGroup, runCommand } from './commands.js';
 import { resolveEnvironment } from './environment.js';
 import { permanent, tail } from './failures.js';
@@ -303,6 +309,61 @@ export function createServicesActivities({ db, stopGraceMs, setupTimeoutMs }: Se
           return { stopped: true };
         },
       );
+    },
+
+    /**
+     * Supervision: watches the cell's services (except those a person stopped) and returns as soon
+     * as one needs attention: its process is gone (with the exit code when this worker saw it
+     * exit), or its readiness probe keeps failing after start. Started fresh after a worker or host
+     * restart, it first reconciles records with reality: a recorded process that no longer runs is
+     * reported at once. Heartbeats every second; cancelled when the workflow has other work.
+     */
+    async watchServices(call: {
+      plan: CellPlan;
+      env: PreparedEnvironment;
+      ports: AllocatedPort[];
+      ignore: string[];
+    }): Promise<ServiceEvent> {
+      const ctx = Context.current();
+      const failures = new Map<string, number>();
+      for (;;) {
+        for (const service of call.plan.services) {
+          if (call.ignore.includes(service.name)) continue;
+          const row = await db.serviceInstance.findUnique({
+            where: { cellId_name: { cellId: call.plan.cellId, name: service.name } },
+          });
+          if (!row || row.status === 'stopped' || row.status === 'completed') continue;
+          if (!row.pid || !(await isSameProcess(row.pid, row.startTicks))) {
+            const exitCode = (row.pid ? exits.get(row.pid)?.code : undefined) ?? null;
+            await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'exited', exitCode } });
+            return {
+              service: service.name,
+              kind: 'exited',
+              exitCode,
+              detail: `${service.name} exited${exitCode === null ? '' : ` with code ${exitCode}`}`,
+            };
+          }
+          const one = { ...call, service };
+          const probe = service.readiness ?? defaultProbe(primaryPortOf(one) !== undefined);
+          if (!probe) continue;
+          const outcome = await probeOnce(probe, {
+            port: (name?: string) =>
+              call.ports.find((p) => p.service === service.name && p.name === (name ?? service.primaryPort))
+                ?.port,
+            logFile: logFileOf(call.plan, service.name),
+            cwd: path.resolve(call.plan.worktreePath, service.cwd ?? '.'),
+            env: call.env.services[service.name]?.env ?? {},
+          });
+          const count = outcome.ok ? 0 : (failures.get(service.name) ?? 0) + 1;
+          failures.set(service.name, count);
+          if (count >= Math.min(probe.failureThreshold, 3)) {
+            await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'unhealthy' } });
+            return { service: service.name, kind: 'unhealthy', exitCode: null, detail: outcome.observation };
+          }
+        }
+        ctx.heartbeat();
+        await ctx.sleep(1_000);
+      }
     },
 
     /** Compensation registered before services start, so it runs after they all stopped. */

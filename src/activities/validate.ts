@@ -33,6 +33,9 @@ function servicePlan(name: string, spec: ServiceSpec): ServicePlan {
     readiness: spec.readiness,
     readyTimeoutMs: spec.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
     dependsOn: spec.dependsOn,
+    restart: spec.restart,
+    maxRestarts: spec.maxRestarts,
+    restartBackoffMs: spec.restartBackoffMs,
   };
 }
 

@@ -149,6 +149,24 @@ export function createWorktreeActivities({ db }: WorktreeDeps) {
       );
     },
 
+    /** What archiving would lose: uncommitted changes, and commits beyond the base on the branch. */
+    async inspectWorktree(plan: CellPlan): Promise<{ dirty: string[]; commits: number }> {
+      const exists = await stat(plan.worktreePath).catch(() => undefined);
+      if (!exists) return { dirty: [], commits: 0 };
+      const status = await simpleGit(plan.worktreePath).status();
+      const dirty = status.files.map((f) => f.path).filter((f) => !f.startsWith(`${CELL_META_DIR}/`));
+      const commits = Number(
+        (
+          await simpleGit(plan.workspacePath).raw([
+            'rev-list',
+            '--count',
+            `${plan.baseCommit}..${plan.branch}`,
+          ])
+        ).trim(),
+      );
+      return { dirty, commits };
+    },
+
     /**
      * Compensation of step 2: remove the worktree (forced), prune, and delete the branch unless it
      * holds commits beyond its base — work is never destroyed silently. Safe to run repeatedly.

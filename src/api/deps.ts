@@ -7,6 +7,8 @@ import type { ConfigLoader } from '../templates/loader.js';
 export interface ApiDeps {
   db: Db;
   temporal: { client: Client; namespace: string; taskQueue: string };
+  /** How long a preserved failed cell waits for a person before rolling back by itself. */
+  preserveFailedForMs?: number;
   workspaces: Workspace[];
   configs: ConfigLoader;
 }

@@ -17,6 +17,12 @@ export const CellRequest = z
     template: slug.describe('Id of a template defined in the workspace'),
     brief: z.string().trim().min(1, 'must not be empty').max(20_000).describe('The task for the agent'),
     name: slug.optional().describe('A human-friendly name; defaults to the cell id'),
+    onFailure: z
+      .enum(['preserve', 'rollback'])
+      .default('preserve')
+      .describe(
+        'On a provisioning failure: keep the cell for inspection, retry or cancel; or roll back at once',
+      ),
     constraints: z
       .array(z.string().min(1).max(2_000))
       .max(50)

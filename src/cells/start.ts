@@ -11,6 +11,8 @@ export interface StartCellDeps {
   db: Db;
   client: Client;
   taskQueue: string;
+  /** How long a preserved failed cell waits for a person before rolling back. */
+  preserveFailedForMs?: number;
 }
 
 /**
@@ -43,7 +45,15 @@ export async function startCell(
     await deps.client.workflow.start(provisionCell, {
       taskQueue: deps.taskQueue,
       workflowId,
-      args: [{ cellId: id, workspaceId: workspace.id, templateId: request.template }],
+      args: [
+        {
+          cellId: id,
+          workspaceId: workspace.id,
+          templateId: request.template,
+          onFailure: request.onFailure,
+          preserveForMs: deps.preserveFailedForMs,
+        },
+      ],
       typedSearchAttributes: [
         { key: CellIdKey, value: id },
         { key: TemplateIdKey, value: request.template },

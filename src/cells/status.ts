@@ -4,8 +4,25 @@ export const cellStatuses = [
   'pending',
   'provisioning',
   'ready',
+  'degraded',
+  'failed',
   'rolling_back',
   'rolled_back',
-  'failed',
+  'cancelling',
+  'cancelled',
+  'archiving',
+  'archived',
 ] as const;
 export type CellStatus = (typeof cellStatuses)[number];
+
+/** Resting states: nothing happens until a person acts (or, for failed, the preserve timer). */
+export const restingStatuses: readonly CellStatus[] = [
+  'ready',
+  'degraded',
+  'failed',
+  'rolled_back',
+  'cancelled',
+  'archived',
+];
+/** Final states: the cell's workflow has ended. */
+export const finalStatuses: readonly CellStatus[] = ['rolled_back', 'cancelled', 'archived'];

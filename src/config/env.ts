@@ -75,6 +75,12 @@ export function envSchema(cwd: string) {
         .regex(/^[\w.-]{1,100}$/, 'a host name of letters, digits, ".", "_" or "-"')
         .default(os.hostname().replace(/[^\w.-]/g, '-') || 'localhost')
         .describe('Name of this host; port allocations are unique per host'),
+      HIVE_PRESERVE_FAILED_MS: z.coerce
+        .number({ error: 'a number of milliseconds' })
+        .int()
+        .min(0)
+        .default(24 * 60 * 60 * 1000)
+        .describe('How long a preserved failed cell waits for retry or cancel before rolling back'),
       HIVE_LOG_LEVEL: z
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info')
@@ -113,6 +119,7 @@ export function envSchema(cwd: string) {
         workspaces,
         logLevel: env.HIVE_LOG_LEVEL,
         hostId: env.HIVE_HOST_ID,
+        preserveFailedForMs: env.HIVE_PRESERVE_FAILED_MS,
         temporal: {
           address: env.TEMPORAL_ADDRESS,
           namespace: env.TEMPORAL_NAMESPACE,

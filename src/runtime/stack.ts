@@ -85,6 +85,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           temporal: { client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
           workspaces: config.workspaces,
           configs,
+          preserveFailedForMs: config.preserveFailedForMs,
         },
         { logger: { level: config.logLevel } },
       );

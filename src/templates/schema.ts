@@ -90,6 +90,12 @@ export const ServiceSpec = z.object({
     )
     .describe('Services that must reach a condition before this one starts'),
   enabledWhen: OptionCondition.optional().describe('Start this service only under this option value'),
+  restart: z
+    .enum(['no', 'on-failure', 'always'])
+    .default('on-failure')
+    .describe('After ready: restart the service when it exits (on-failure: only with a non-zero code)'),
+  maxRestarts: z.number().int().min(0).default(5).describe('Restarts before the service is left exited'),
+  restartBackoffMs: z.number().int().min(0).default(1_000).describe('First restart delay; doubles each time'),
 });
 export type ServiceSpec = z.output<typeof ServiceSpec>;
 

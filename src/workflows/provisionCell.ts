@@ -1,27 +1,46 @@
 import {
   ActivityCancellationType,
   ApplicationFailure,
+  allHandlersFinished,
   CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
   proxyActivities,
+  setHandler,
+  sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { CellStatus } from '../cells/status.js';
 import { CellStatusKey } from '../temporal/searchAttributes.js';
+import { archiveUpdate, cancelSignal, retrySignal, serviceSignal } from './control.js';
 import { describeFailure, Saga } from './saga.js';
 import type {
   AllocatedPort,
   CellPlan,
+  CellState,
+  FailureInfo,
   PreparedEnvironment,
   ProvisionCellInput,
   ProvisionCellResult,
+  ServiceAction,
+  ServiceEvent,
   ServicePlan,
 } from './types.js';
+
+/** A preserved failed cell nobody acts on rolls back after this long (unless the request says otherwise). */
+const DEFAULT_PRESERVE_MS = 24 * 60 * 60 * 1000;
+/** History bound: past this many events the workflow continues as new with its state. */
+const MAX_HISTORY_EVENTS = 2_000;
 
 const records = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumInterval: '10 seconds' },
 });
+
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds' };
 
 /**
  * Host-bound activities (worktree, ports, environment, services, prompt) run on the task queue of
@@ -32,81 +51,341 @@ function hostActivities(taskQueue: string | undefined) {
   return proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '20 minutes',
-    heartbeatTimeout: '20 seconds',
+    heartbeatTimeout: '10 seconds',
     // The promise settles only once the activity has really stopped, so a service spawned by a
     // cancelled attempt always has its compensation registered before rollback runs.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '15 seconds',
-      maximumAttempts: 5,
-    },
+    retry: { ...retry, maximumAttempts: 5 },
   });
 }
+type Host = ReturnType<typeof hostActivities>;
 
-async function transition(cellId: string, status: CellStatus): Promise<void> {
-  await records.setCellStatus({ cellId, status });
+/** Call-site options merge into the proxy's: only the one-line summary the Temporal UI shows. */
+const opts = (summary: string) => ({ summary });
+
+async function transition(cellId: string, status: CellStatus, failure?: FailureInfo): Promise<void> {
+  await records.setCellStatus({ cellId, status, failure });
   upsertSearchAttributes([{ key: CellStatusKey, value: status }]);
 }
 
+/** What people asked for, as the signal and update handlers record it. */
+interface Control {
+  cancel: boolean;
+  retry: boolean;
+  archive: boolean;
+  commands: Array<{ service: string; action: ServiceAction }>;
+  phase: 'provisioning' | 'live';
+  interruptProvisioning?: () => void;
+}
+
 /**
- * Provisions one cell: validate → worktree → ports → environment → services → prompt → ready.
- * Each step registers its compensation; on failure they run in reverse and the cell is rolled back.
+ * The owner of one cell for its whole life: provisions it (validate → worktree → ports →
+ * environment → services → prompt), then keeps it — supervising services, obeying service
+ * commands — until it is archived. Each provisioning step registers its compensation; a failure
+ * either preserves the cell for a person (services stopped, the rest kept, retry or cancel) or
+ * rolls it back.
  */
 export async function provisionCell(input: ProvisionCellInput): Promise<ProvisionCellResult> {
   const host = hostActivities(input.hostTaskQueue);
+  const state: CellState = input.resume ?? { restarts: {}, stopped: [] };
+  const control = listen(host, state, input.resume ? 'live' : 'provisioning');
+  if (!input.resume) {
+    const outcome = await provisionUntilSettled(input, host, state, control);
+    if (outcome.status !== 'ready') return outcome;
+  }
+  control.phase = 'live';
+  return live(input, host, state, control);
+}
+
+function listen(host: Host, state: CellState, phase: Control['phase']): Control {
+  const control: Control = { cancel: false, retry: false, archive: false, commands: [], phase };
+  setHandler(cancelSignal, () => {
+    if (control.phase !== 'provisioning') return;
+    control.cancel = true;
+    control.interruptProvisioning?.();
+  });
+  setHandler(retrySignal, () => {
+    control.retry = true;
+  });
+  setHandler(serviceSignal, (command) => {
+    if (control.phase === 'live') control.commands.push(command);
+  });
+  setHandler(
+    archiveUpdate,
+    async ({ force }) => {
+      const plan = state.plan as CellPlan;
+      const inspection = await host.inspectWorktree.executeWithOptions(
+        opts('inspect worktree before archiving'),
+        [plan],
+      );
+      if (inspection.dirty.length > 0 && !force) {
+        throw ApplicationFailure.create({
+          type: 'WorktreeDirty',
+          message: `the worktree has uncommitted changes: ${inspection.dirty.slice(0, 10).join(', ')}`,
+          details: [inspection],
+        });
+      }
+      control.archive = true;
+      return inspection;
+    },
+    {
+      validator: (_request: { force: boolean }) => {
+        if (control.phase !== 'live' || control.archive)
+          throw new Error(`the cell is not live (${control.phase})`);
+      },
+    },
+  );
+  return control;
+}
+
+/** Provisions, and on failure preserves (waiting for retry or cancel) or rolls back. */
+async function provisionUntilSettled(
+  input: ProvisionCellInput,
+  host: Host,
+  state: CellState,
+  control: Control,
+): Promise<ProvisionCellResult> {
+  const { cellId } = input;
   const saga = new Saga();
-  await transition(input.cellId, 'provisioning');
-  try {
-    const plan = await saga.step('validate', () => host.validateCell({ cellId: input.cellId }));
+  await transition(cellId, 'provisioning');
+  for (;;) {
+    const scope = new CancellationScope();
+    control.interruptProvisioning = () => scope.cancel();
+    try {
+      await scope.run(() => provision(host, saga, state, cellId));
+      control.interruptProvisioning = undefined;
+      await transition(cellId, 'ready');
+      return { cellId, status: 'ready' };
+    } catch (error) {
+      control.interruptProvisioning = undefined;
+      if (control.cancel) return rollBack(saga, cellId, 'cancelled');
+      const failure = describeFailure(saga.current, error);
+      if (input.onFailure === 'rollback') return rollBack(saga, cellId, 'rolled_back', failure);
+      // Preserve: stop what runs, keep worktree, logs and ports for inspection; wait for a person.
+      await saga.compensate((name) => name.startsWith('services.'));
+      state.servicesReady = false;
+      await transition(cellId, 'failed', failure);
+      const acted = await condition(
+        () => control.retry || control.cancel,
+        input.preserveForMs ?? DEFAULT_PRESERVE_MS,
+      );
+      if (control.cancel) return rollBack(saga, cellId, 'cancelled');
+      if (!acted) return rollBack(saga, cellId, 'rolled_back', failure);
+      control.retry = false;
+      await transition(cellId, 'provisioning');
+    }
+  }
+}
+
+/** The provisioning steps; a step done in an earlier attempt (before a retry) is not redone. */
+async function provision(host: Host, saga: Saga, state: CellState, cellId: string): Promise<void> {
+  state.plan ??= await saga.step('validate', () => host.validateCell({ cellId }));
+  const plan = state.plan;
+  if (!state.worktree) {
     await saga.step(
       'worktree',
       () => host.createWorktree.executeWithOptions(opts(`git worktree add ${plan.branch}`), [plan]),
       () => host.removeWorktree.executeWithOptions(opts(`remove worktree ${plan.branch}`), [plan]),
     );
-    const ports = await saga.step(
-      'ports',
-      () => host.allocatePorts.executeWithOptions(opts(`allocate ports for ${serviceNames(plan)}`), [plan]),
-      () => host.releasePorts(plan),
-    );
-    const env = await saga.step(
-      'environment',
-      () =>
-        host.prepareEnvironment.executeWithOptions(
-          opts(`write env, run ${plan.setup.length} setup commands`),
-          [{ plan, ports }],
-        ),
-      () =>
-        host.runTeardown.executeWithOptions(opts(`teardown (${plan.teardown.length} commands)`), [
-          { plan, ports },
-        ]),
-    );
+    state.worktree = true;
+  }
+  state.ports ??= await saga.step(
+    'ports',
+    () => host.allocatePorts.executeWithOptions(opts(`allocate ports for ${serviceNames(plan)}`), [plan]),
+    () => host.releasePorts(plan),
+  );
+  const ports = state.ports;
+  state.env ??= await saga.step(
+    'environment',
+    () =>
+      host.prepareEnvironment.executeWithOptions(opts(`write env, run ${plan.setup.length} setup commands`), [
+        { plan, ports },
+      ]),
+    () =>
+      host.runTeardown.executeWithOptions(opts(`teardown (${plan.teardown.length} commands)`), [
+        { plan, ports },
+      ]),
+  );
+  const env = state.env;
+  if (!state.servicesReady) {
     await saga.step('services', () => startServices(host, saga, plan, env, ports));
+    state.servicesReady = true;
+  }
+  if (!state.prompt) {
     await saga.step('prompt', () => host.assemblePrompt({ plan, env, ports }));
-    await transition(input.cellId, 'ready');
-    return { cellId: input.cellId, status: 'ready' };
-  } catch (error) {
-    const failure = describeFailure(saga.current, error);
-    await CancellationScope.nonCancellable(async () => {
-      await records.setCellStatus({ cellId: input.cellId, status: 'rolling_back', failure });
-      upsertSearchAttributes([{ key: CellStatusKey, value: 'rolling_back' }]);
-      await saga.compensate();
-      await transition(input.cellId, 'rolled_back');
-    });
-    throw ApplicationFailure.create({
-      type: 'ProvisioningFailed',
-      message: `${failure.step} failed (${failure.type}): ${failure.message}; rolled back`,
-      nonRetryable: true,
-      details: [failure],
-    });
+    state.prompt = true;
   }
 }
 
-type HostActivities = ReturnType<typeof hostActivities>;
+/** Runs every compensation (in reverse) and ends the cell as cancelled or rolled back. */
+async function rollBack(
+  saga: Saga,
+  cellId: string,
+  end: 'cancelled' | 'rolled_back',
+  failure?: FailureInfo,
+): Promise<ProvisionCellResult> {
+  await CancellationScope.nonCancellable(async () => {
+    await transition(cellId, end === 'cancelled' ? 'cancelling' : 'rolling_back', failure);
+    await saga.compensate();
+    await transition(cellId, end);
+  });
+  if (end === 'cancelled' || !failure) return { cellId, status: end };
+  throw ApplicationFailure.create({
+    type: 'ProvisioningFailed',
+    message: `${failure.step} failed (${failure.type}): ${failure.message}; rolled back`,
+    nonRetryable: true,
+    details: [failure],
+  });
+}
 
-/** Call-site options merge into the proxy's: only the one-line summary the Temporal UI shows. */
-const opts = (summary: string) => ({ summary });
+/** After ready: supervise services, obey service commands, archive on request. */
+async function live(
+  input: ProvisionCellInput,
+  host: Host,
+  state: CellState,
+  control: Control,
+): Promise<ProvisionCellResult> {
+  const plan = state.plan as CellPlan;
+  const call = (service: ServicePlan) => ({
+    plan,
+    env: state.env as PreparedEnvironment,
+    ports: state.ports as AllocatedPort[],
+    service,
+  });
+  for (;;) {
+    while (control.commands.length > 0) {
+      const command = control.commands.shift();
+      const service = plan.services.find((s) => s.name === command?.service);
+      if (command && service) await obey(host, state, call(service), command.action);
+    }
+    if (control.archive) return archive(host, state, input.cellId);
+    const event = await superviseUntilInterrupted(host, state, control);
+    if (event) await recover(host, state, input.cellId, event, call);
+    if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof provisionCell>({ ...input, resume: state });
+    }
+  }
+}
+
+/** Runs the supervision activity until it reports a service, or a person wants something. */
+async function superviseUntilInterrupted(
+  host: Host,
+  state: CellState,
+  control: Control,
+): Promise<ServiceEvent | null> {
+  const scope = new CancellationScope();
+  let settled = false;
+  let event: ServiceEvent | null = null;
+  const watching = scope
+    .run(() =>
+      host.watchServices.executeWithOptions(
+        { summary: 'supervise services', retry: { ...retry, maximumAttempts: 0 } },
+        [
+          {
+            plan: state.plan as CellPlan,
+            env: state.env as PreparedEnvironment,
+            ports: state.ports as AllocatedPort[],
+            ignore: [...state.stopped],
+          },
+        ],
+      ),
+    )
+    .then(
+      (reported) => {
+        event = reported;
+      },
+      (error: unknown) => {
+        if (!isCancellation(error)) throw error;
+      },
+    )
+    .finally(() => {
+      settled = true;
+    });
+  await condition(() => settled || control.archive || control.commands.length > 0);
+  if (!settled) scope.cancel();
+  await watching;
+  return event;
+}
+
+/** A service died or turned unhealthy: report it, and restart it as its policy says. */
+async function recover(
+  host: Host,
+  state: CellState,
+  cellId: string,
+  event: ServiceEvent,
+  call: (s: ServicePlan) => Parameters<Host['startService']>[0],
+): Promise<void> {
+  await transition(cellId, 'degraded');
+  const service = (state.plan as CellPlan).services.find((s) => s.name === event.service);
+  if (!service) return;
+  const restarts = state.restarts[service.name] ?? 0;
+  const wanted =
+    service.restart === 'always' ||
+    (service.restart === 'on-failure' && (event.kind === 'unhealthy' || event.exitCode !== 0));
+  if (!wanted || restarts >= service.maxRestarts) {
+    // Left as it is for a person: supervision stops watching it until it is started again.
+    state.stopped.push(service.name);
+    return;
+  }
+  await sleep(service.restartBackoffMs * 2 ** restarts);
+  state.restarts[service.name] = restarts + 1;
+  try {
+    await host.startService.executeWithOptions(opts(`restart service ${service.name} (${event.detail})`), [
+      call(service),
+    ]);
+    await host.awaitService.executeWithOptions(opts(`wait for ${service.name} to be ready`), [
+      { ...call(service), condition: 'ready' },
+    ]);
+    if (state.stopped.length === 0) await transition(cellId, 'ready');
+  } catch {
+    state.stopped.push(service.name);
+  }
+}
+
+/** A person's command for one service. */
+async function obey(
+  host: Host,
+  state: CellState,
+  call: Parameters<Host['startService']>[0],
+  action: ServiceAction,
+): Promise<void> {
+  const name = call.service.name;
+  if (action === 'stop' || action === 'restart') {
+    await host.stopService.executeWithOptions(opts(`stop service ${name}`), [call]);
+    if (!state.stopped.includes(name)) state.stopped.push(name);
+  }
+  if (action === 'start' || action === 'restart') {
+    state.stopped = state.stopped.filter((s) => s !== name);
+    state.restarts[name] = 0;
+    await host.startService.executeWithOptions(opts(`start service ${name}`), [call]);
+    await host.awaitService.executeWithOptions(opts(`wait for ${name} to be ready`), [
+      { ...call, condition: 'ready' },
+    ]);
+  }
+}
+
+/** Archive: stop services, teardown, remove the worktree (a branch with commits stays), release ports. */
+async function archive(host: Host, state: CellState, cellId: string): Promise<ProvisionCellResult> {
+  const plan = state.plan as CellPlan;
+  const ports = state.ports as AllocatedPort[];
+  const env = state.env as PreparedEnvironment;
+  await CancellationScope.nonCancellable(async () => {
+    await transition(cellId, 'archiving');
+    for (const service of [...plan.services].reverse()) {
+      await host.stopService.executeWithOptions(opts(`stop service ${service.name}`), [
+        { plan, env, ports, service },
+      ]);
+    }
+    await host.runTeardown.executeWithOptions(opts(`teardown (${plan.teardown.length} commands)`), [
+      { plan, ports },
+    ]);
+    await host.removeWorktree.executeWithOptions(opts(`remove worktree ${plan.branch}`), [plan]);
+    await host.releasePorts(plan);
+    await transition(cellId, 'archived');
+  });
+  return { cellId, status: 'archived' };
+}
 
 const serviceNames = (plan: CellPlan) => plan.services.map((s) => s.name).join(', ') || 'no services';
 
@@ -117,7 +396,7 @@ const serviceNames = (plan: CellPlan) => plan.services.map((s) => s.name).join('
  * allowed to settle, so every started service has its compensation before rollback begins.
  */
 async function startServices(
-  host: HostActivities,
+  host: Host,
   saga: Saga,
   plan: CellPlan,
   env: PreparedEnvironment,

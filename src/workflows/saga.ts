@@ -19,25 +19,28 @@ export class Saga {
     try {
       return await run();
     } finally {
-      if (undo) this.compensations.push({ name, undo });
+      if (undo) this.add(name, undo);
     }
   }
 
   /** Registers a compensation on its own (for sub-steps such as each service). */
   add(name: string, undo: () => Promise<unknown>): void {
+    // A step retried after a preserved failure registers again: keep one entry per name.
+    if (this.compensations.some((c) => c.name === name)) return;
     this.compensations.push({ name, undo });
   }
 
   /**
-   * Runs every compensation in reverse, shielded from cancellation, continuing past a failed one so
-   * one stuck undo does not leave the rest behind. Returns the names of those that failed.
+   * Runs the compensations (all, or those `which` selects) in reverse, shielded from cancellation,
+   * continuing past a failed one so one stuck undo does not leave the rest behind. They stay
+   * registered: each is idempotent, and a preserved cell may still be rolled back later. Returns the
+   * names of those that failed.
    */
-  async compensate(): Promise<string[]> {
+  async compensate(which: (name: string) => boolean = () => true): Promise<string[]> {
     const failed: string[] = [];
     await CancellationScope.nonCancellable(async () => {
-      while (this.compensations.length > 0) {
-        const next = this.compensations.pop();
-        if (!next) break;
+      for (const next of [...this.compensations].reverse()) {
+        if (!which(next.name)) continue;
         try {
           await next.undo();
         } catch {

@@ -7,6 +7,36 @@ export interface ProvisionCellInput {
   templateId: string;
   /** Task queue of the worker on the cell's host (worktree, ports, services run there). */
   hostTaskQueue?: string;
+  /** On a provisioning failure: keep the cell for inspection (default) or roll back at once. */
+  onFailure?: 'preserve' | 'rollback';
+  /** A preserved failed cell with no action for this long rolls back by itself. */
+  preserveForMs?: number;
+  /** Set when the workflow continues as new: what the previous run had already done. */
+  resume?: CellState;
+}
+
+/** What a cell's workflow knows of its cell; carried across continue-as-new. */
+export interface CellState {
+  plan?: CellPlan;
+  worktree?: boolean;
+  ports?: AllocatedPort[];
+  env?: PreparedEnvironment;
+  servicesReady?: boolean;
+  prompt?: boolean;
+  /** Restarts so far, per service. */
+  restarts: Record<string, number>;
+  /** Services a person stopped: supervision leaves them alone. */
+  stopped: string[];
+}
+
+export type ServiceAction = 'stop' | 'start' | 'restart';
+
+/** Reported by the supervision activity when a service needs attention. */
+export interface ServiceEvent {
+  service: string;
+  kind: 'exited' | 'unhealthy';
+  exitCode: number | null;
+  detail: string;
 }
 
 export type PortSpecPlan = 'any' | number | [number, number];
@@ -36,6 +66,9 @@ export interface ServicePlan {
   readiness?: ProbePlan;
   readyTimeoutMs: number;
   dependsOn: Record<string, 'started' | 'healthy' | 'completed'>;
+  restart: 'no' | 'on-failure' | 'always';
+  maxRestarts: number;
+  restartBackoffMs: number;
 }
 
 /** Everything provisioning needs, resolved once by the validate step and carried in history. */

@@ -13,6 +13,8 @@ import { type ConfigLoader, createConfigLoader } from '../../src/templates/loade
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../../src/worker/index.js';
 import { createGitRepo } from './gitRepo.js';
 
+export { waitForStatus } from './wait.js';
+
 export interface Harness {
   db: Db;
   client: Client;
@@ -61,7 +63,7 @@ function injectFaults(faults: Faults) {
 export async function createHarness(
   name: string,
   files: Record<string, string> = { 'hive.config.json': JSON.stringify(minimalConfig, null, 2) },
-  options: { faults?: Faults } = {},
+  options: { faults?: Faults; preserveFailedForMs?: number } = {},
 ): Promise<Harness> {
   installWorkerRuntime('ERROR');
   const dir = await mkdtemp(path.join(tmpdir(), `hive-${name}-`));
@@ -88,6 +90,7 @@ export async function createHarness(
     temporal: { client, namespace: 'default', taskQueue },
     workspaces: [workspace],
     configs,
+    preserveFailedForMs: options.preserveFailedForMs,
   });
   return {
     db,
@@ -98,6 +101,15 @@ export async function createHarness(
     workspace,
     configs,
     async close() {
+      // Cells' workflows live until archived: end those of this file so the worker can stop at once.
+      for await (const wf of client.workflow.list({
+        query: `TaskQueue="${taskQueue}" AND ExecutionStatus="Running"`,
+      })) {
+        await client.workflow
+          .getHandle(wf.workflowId)
+          .terminate('test finished')
+          .catch(() => undefined);
+      }
       // Cells left ready by a test still run services: stop every recorded process group.
       for (const service of await db.serviceInstance.findMany({ where: { pgid: { not: null } } })) {
         if (service.pgid) await terminateGroup(service.pgid, 2_000);

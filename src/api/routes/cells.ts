@@ -41,7 +41,12 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           );
         }
         const cell = await startCell(
-          { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
+          {
+            db: deps.db,
+            client: deps.temporal.client,
+            taskQueue: deps.temporal.taskQueue,
+            preserveFailedForMs: deps.preserveFailedForMs,
+          },
           workspace,
           { ...request.body, options: validation.options },
         );

@@ -1,0 +1,20 @@
+// How people steer a cell's workflow. Shared by the workflow (handlers) and the API (client).
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ServiceAction } from './types.js';
+
+/** Cancel provisioning (running activity cancelled, then rollback), or roll back a preserved failed cell. */
+export const cancelSignal = defineSignal('cancel');
+
+/** Resume a preserved failed cell at its failed step; steps that succeeded are not redone. */
+export const retrySignal = defineSignal('retry');
+
+/** Stop, start or restart one service of a ready cell. */
+export const serviceSignal = defineSignal<[{ service: string; action: ServiceAction }]>('service');
+
+/**
+ * Archive a ready cell. An update rather than a signal so the caller learns at once whether it was
+ * accepted: a worktree with uncommitted changes is refused unless `force`.
+ */
+export const archiveUpdate = defineUpdate<{ dirty: string[]; commits: number }, [{ force: boolean }]>(
+  'archive',
+);
