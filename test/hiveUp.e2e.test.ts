@@ -41,6 +41,7 @@ beforeAll(async () => {
     extendEnv: true,
     all: true,
     reject: false,
+    forceKillAfterDelay: 30_000,
   });
   child.all?.on('data', (chunk: Buffer) => {
     output += chunk.toString();

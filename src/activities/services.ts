@@ -35,6 +35,9 @@ export interface ServiceCall {
   service: ServicePlan;
 }
 
+/** How long one supervision activity watches before handing back to the workflow. */
+const WATCH_SPAN_MS = 5 * 60_000;
+
 /** A service with no port and no probe is ready once it has stayed up this long. */
 const STAYED_UP_MS = 1_000;
 
@@ -323,10 +326,13 @@ export function createServicesActivities({ db, stopGraceMs, setupTimeoutMs }: Se
       env: PreparedEnvironment;
       ports: AllocatedPort[];
       ignore: string[];
-    }): Promise<ServiceEvent> {
+    }): Promise<ServiceEvent | null> {
       const ctx = Context.current();
       const failures = new Map<string, number>();
-      for (;;) {
+      // Returns empty-handed now and then, well inside its start-to-close timeout; the workflow
+      // starts it again (and may continue as new in between).
+      const until = Date.now() + WATCH_SPAN_MS;
+      while (Date.now() < until) {
         for (const service of call.plan.services) {
           if (call.ignore.includes(service.name)) continue;
           const row = await db.serviceInstance.findUnique({
@@ -364,6 +370,7 @@ export function createServicesActivities({ db, stopGraceMs, setupTimeoutMs }: Se
         ctx.heartbeat();
         await ctx.sleep(1_000);
       }
+      return null;
     },
 
     /** Compensation registered before services start, so it runs after they all stopped. */

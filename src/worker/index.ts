@@ -55,8 +55,9 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
     taskQueue: options.taskQueue,
     activities: (options.wrapActivities ?? ((a) => a))(createActivities(options.deps)),
     ...workflowSource,
-    // Graceful shutdown: let running activities finish their current attempt before exiting.
-    shutdownGraceTime: '10 seconds',
+    // On shutdown, short activities get a moment to finish; long ones (supervision, readiness
+    // waits) are cancelled then and resumed by the next worker: every activity is idempotent.
+    shutdownGraceTime: '2 seconds',
   });
   let running: Promise<void> | undefined;
   return {

@@ -60,6 +60,17 @@ function hostActivities(taskQueue: string | undefined) {
 }
 type Host = ReturnType<typeof hostActivities>;
 
+/** Supervision runs for as long as the cell lives: retried without limit (a worker restart is normal). */
+function supervisionActivities(taskQueue: string | undefined) {
+  return proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '10 seconds',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry,
+  });
+}
+
 /** Call-site options merge into the proxy's: only the one-line summary the Temporal UI shows. */
 const opts = (summary: string) => ({ summary });
 
@@ -259,7 +270,7 @@ async function live(
       if (command && service) await obey(host, state, call(service), command.action);
     }
     if (control.archive) return archive(host, state, input.cellId);
-    const event = await superviseUntilInterrupted(host, state, control);
+    const event = await superviseUntilInterrupted(supervisionActivities(input.hostTaskQueue), state, control);
     if (event) await recover(host, state, input.cellId, event, call);
     if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
@@ -279,17 +290,14 @@ async function superviseUntilInterrupted(
   let event: ServiceEvent | null = null;
   const watching = scope
     .run(() =>
-      host.watchServices.executeWithOptions(
-        { summary: 'supervise services', retry: { ...retry, maximumAttempts: 0 } },
-        [
-          {
-            plan: state.plan as CellPlan,
-            env: state.env as PreparedEnvironment,
-            ports: state.ports as AllocatedPort[],
-            ignore: [...state.stopped],
-          },
-        ],
-      ),
+      host.watchServices.executeWithOptions(opts('supervise services'), [
+        {
+          plan: state.plan as CellPlan,
+          env: state.env as PreparedEnvironment,
+          ports: state.ports as AllocatedPort[],
+          ignore: [...state.stopped],
+        },
+      ]),
     )
     .then(
       (reported) => {
