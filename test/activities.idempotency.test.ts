@@ -1,9 +1,11 @@
+import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEnvironment } from '../src/activities/environment.js';
 import { createActivities } from '../src/activities/index.js';
 import { groupAlive } from '../src/activities/processes.js';
 import { newCellId } from '../src/cells/ids.js';
 import type { CellPlan } from '../src/workflows/types.js';
+import { commitWork } from './support/gitRepo.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { expectZeroResidue } from './support/residue.js';
 import { webService, workspaceFiles } from './support/templates.js';
@@ -88,18 +90,7 @@ describe('activities converge when run twice', () => {
     const p = await newPlan();
     const id = p.cellId;
     await activities.createWorktree(p);
-    const { simpleGit } = await import('simple-git');
-    const wt = simpleGit(p.worktreePath);
-    await wt.raw([
-      '-c',
-      'user.email=a@b.c',
-      '-c',
-      'user.name=agent',
-      'commit',
-      '--allow-empty',
-      '-m',
-      'agent work',
-    ]);
+    await commitWork(p.worktreePath);
     expect(await activities.removeWorktree(p)).toEqual({ removed: true, branchKept: true, commits: 1 });
     expect((await simpleGit(h.workspace.path).branchLocal()).all).toContain(`cell/${id}`);
   });

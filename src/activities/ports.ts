@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import getPort, { portNumbers } from 'get-port';
-import type { Db } from '../db/client.js';
-import { Prisma } from '../db/generated/client.js';
+import { type Db, isUniqueViolation } from '../db/client.js';
 import { isPortFree, portHolder } from '../templates/hostChecks.js';
 import type { AllocatedPort, CellPlan, PortSpecPlan } from '../workflows/types.js';
 import { permanent, transient } from './failures.js';
@@ -14,10 +13,6 @@ export interface PortsDeps {
 const MAX_RACES = 25;
 
 const activeKey = (host: string, port: number) => `${host}:${port}`;
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-}
 
 /** A candidate port for a spec: free on the real host right now and not allocated to anyone. */
 async function candidate(spec: PortSpecPlan, exclude: number[], where: string): Promise<number> {

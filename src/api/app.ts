@@ -11,6 +11,7 @@ import type { ApiDeps } from './deps.js';
 import { problemFromError, problemType, sendProblem } from './problem.js';
 import { cellRoutes } from './routes/cells.js';
 import { healthRoutes } from './routes/health.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import { templateRoutes } from './routes/templates.js';
 
 /** Requests are small JSON documents; anything larger is a mistake, not a cell request. */
@@ -60,6 +61,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
   await app.register(healthRoutes(deps));
   await app.register(templateRoutes(deps));
   await app.register(cellRoutes(deps));
+  await app.register(lifecycleRoutes(deps));
   return app;
 }
 

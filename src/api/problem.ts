@@ -18,6 +18,8 @@ export const Problem = z.object({
   instance: z.string().optional(),
   errors: z.array(ProblemFieldError).optional(),
   findings: z.array(Finding).optional().describe('Template validation findings, when they are the cause'),
+  currentState: z.string().optional().describe("The cell's state, when the request did not fit it"),
+  allowedActions: z.array(z.string()).optional().describe("What the cell's state allows instead"),
 });
 export type Problem = z.infer<typeof Problem>;
 

@@ -106,6 +106,9 @@ export const CellDetail = CellRecord.extend({
   ),
   prompt: z.object({ path: z.string(), content: z.string() }).nullable(),
   failure: FailureView.nullable(),
+  actions: z
+    .array(z.enum(['cancel', 'retry', 'archive', 'service']))
+    .describe('What the current state allows'),
 });
 export type CellDetail = z.infer<typeof CellDetail>;
 

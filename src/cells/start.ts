@@ -23,6 +23,7 @@ export async function startCell(
   deps: StartCellDeps,
   workspace: Workspace,
   request: CellRequest & { options: OptionValues },
+  idempotencyKey?: string,
 ) {
   const id = newCellId();
   const workflowId = workflowIdFor(id);
@@ -39,6 +40,7 @@ export async function startCell(
       constraints: JSON.stringify(request.constraints ?? []),
       successCriteria: JSON.stringify(request.successCriteria ?? []),
       baseRef: request.baseRef ?? 'HEAD',
+      idempotencyKey,
     },
   });
   try {

@@ -26,3 +26,20 @@ export const restingStatuses: readonly CellStatus[] = [
 ];
 /** Final states: the cell's workflow has ended. */
 export const finalStatuses: readonly CellStatus[] = ['rolled_back', 'cancelled', 'archived'];
+
+export type CellAction = 'cancel' | 'retry' | 'archive' | 'service';
+
+/** What a person may do to a cell in each state (the API answers 409 for anything else). */
+export const allowedActions: Record<CellStatus, CellAction[]> = {
+  pending: ['cancel'],
+  provisioning: ['cancel'],
+  ready: ['archive', 'service'],
+  degraded: ['archive', 'service'],
+  failed: ['retry', 'cancel'],
+  rolling_back: [],
+  rolled_back: [],
+  cancelling: [],
+  cancelled: [],
+  archiving: [],
+  archived: [],
+};

@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.js';
 import { type CellDetail, type CellRecord, CellStatus } from './schema.js';
+import { allowedActions } from './status.js';
 
 type CellRow = NonNullable<Awaited<ReturnType<Db['cell']['findUnique']>>>;
 
@@ -65,5 +66,6 @@ export async function cellDetail(db: Db, id: string): Promise<CellDetail | undef
     })),
     prompt: cell.prompt ? { path: cell.prompt.path, content: cell.prompt.content } : null,
     failure: json(cell.failure) as CellDetail['failure'],
+    actions: allowedActions[CellStatus.parse(cell.status)],
   };
 }

@@ -58,6 +58,9 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
     // On shutdown, short activities get a moment to finish; long ones (supervision, readiness
     // waits) are cancelled then and resumed by the next worker: every activity is idempotent.
     shutdownGraceTime: '2 seconds',
+    // Cancellation reaches an activity only in a heartbeat's response, and the SDK would throttle
+    // heartbeats to 80% of the heartbeat timeout: a cancel or archive would wait up to 8 s.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   let running: Promise<void> | undefined;
   return {

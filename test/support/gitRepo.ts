@@ -18,3 +18,17 @@ export async function createGitRepo(files: Record<string, string> = { 'README.md
   await git.commit('initial');
   return dir;
 }
+
+/** Commits in a checkout the way an agent would (an empty commit is enough to count as work). */
+export async function commitWork(dir: string, message = 'agent work') {
+  await simpleGit(dir).raw([
+    '-c',
+    'user.email=agent@example.com',
+    '-c',
+    'user.name=agent',
+    'commit',
+    '--allow-empty',
+    '-m',
+    message,
+  ]);
+}

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readdir, readlink, stat } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { simpleGit } from 'simple-git';
 import { expect } from 'vitest';
@@ -30,6 +30,12 @@ export async function expectZeroResidue(db: Db, workspacePath: string, cellId: s
   for (const service of await db.serviceInstance.findMany({ where: { cellId } })) {
     if (service.pgid)
       expect(await groupAlive(service.pgid), `process group of ${service.name} alive`).toBe(false);
+  }
+  // Nothing the cell started (setup commands included) still runs inside its worktree.
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    expect(cwd.startsWith(worktree), `process ${pid} still runs in ${cwd}`).toBe(false);
   }
   const ports = await db.portAllocation.findMany({ where: { cellId } });
   for (const port of ports) {

@@ -10,6 +10,7 @@ import {
 } from '../../cells/schema.js';
 import { startCell } from '../../cells/start.js';
 import { cellDetail, toRecord } from '../../cells/views.js';
+import { isUniqueViolation } from '../../db/client.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpProblem, Problem } from '../problem.js';
 import { dryRunRequest } from '../workspaces.js';
@@ -23,10 +24,25 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           summary: 'Request a cell: starts its provisioning workflow',
           tags: ['cells'],
           body: CellRequest,
+          headers: z.object({
+            'idempotency-key': z
+              .string()
+              .regex(/^[\x21-\x7e]{1,200}$/, '1-200 visible ASCII characters')
+              .optional()
+              .describe('The same key returns the same cell and starts no second workflow'),
+          }),
           response: { 202: CellAccepted, 400: Problem, 413: Problem, 415: Problem, 422: Problem },
         },
       },
       async (request, reply) => {
+        const key = request.headers['idempotency-key'];
+        const accepted = (cell: { id: string; status: string; workflowId: string }) =>
+          reply
+            .code(202)
+            .header('location', `/cells/${cell.id}`)
+            .send({ id: cell.id, status: CellStatus.parse(cell.status), workflowId: cell.workflowId });
+        const existing = key ? await deps.db.cell.findUnique({ where: { idempotencyKey: key } }) : null;
+        if (existing) return accepted(existing);
         // The same dry run as POST /templates/:id/validate: refuse before anything is created.
         const validation = await dryRunRequest(deps, { ...request.body, templateId: request.body.template });
         const { workspace } = validation;
@@ -40,20 +56,29 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             { findings: validation.findings },
           );
         }
-        const cell = await startCell(
-          {
-            db: deps.db,
-            client: deps.temporal.client,
-            taskQueue: deps.temporal.taskQueue,
-            preserveFailedForMs: deps.preserveFailedForMs,
-          },
-          workspace,
-          { ...request.body, options: validation.options },
-        );
-        return reply
-          .code(202)
-          .header('location', `/cells/${cell.id}`)
-          .send({ id: cell.id, status: 'pending', workflowId: cell.workflowId });
+        try {
+          const cell = await startCell(
+            {
+              db: deps.db,
+              client: deps.temporal.client,
+              taskQueue: deps.temporal.taskQueue,
+              preserveFailedForMs: deps.preserveFailedForMs,
+            },
+            workspace,
+            { ...request.body, options: validation.options },
+            key,
+          );
+          return accepted(cell);
+        } catch (error) {
+          // Two requests with one key raced past the lookup: the unique key let one row in (and only
+          // its request started a workflow); the other answers with that cell.
+          const winner =
+            key && isUniqueViolation(error)
+              ? await deps.db.cell.findUnique({ where: { idempotencyKey: key } })
+              : null;
+          if (winner) return accepted(winner);
+          throw error;
+        }
       },
     );
 
