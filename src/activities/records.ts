@@ -1,3 +1,4 @@
+import { recordEvent } from '../cells/events.js';
 import type { CellStatus } from '../cells/status.js';
 import type { Db } from '../db/client.js';
 import type { FailureInfo } from '../workflows/types.js';
@@ -18,6 +19,7 @@ export function createRecordsActivities({ db }: RecordsDeps) {
       status: CellStatus;
       failure?: FailureInfo;
     }): Promise<void> {
+      const before = await db.cell.findUnique({ where: { id: cellId }, select: { status: true } });
       await db.cell.update({
         where: { id: cellId },
         data: {
@@ -27,6 +29,9 @@ export function createRecordsActivities({ db }: RecordsDeps) {
           ...(failure ? { failure: JSON.stringify(failure) } : {}),
         },
       });
+      // A retried activity must not log a transition twice.
+      if (before?.status !== status)
+        await recordEvent(db, cellId, 'status', failure ? { status, failure } : { status });
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { recordEvent, recordOperation } from '../cells/events.js';
 import type { Db } from '../db/client.js';
 
 export type StepKind = 'forward' | 'compensation';
@@ -58,11 +59,19 @@ export async function withStep<T>(
         detail: summary === undefined ? null : JSON.stringify(summary),
       },
     });
+    await recordEvent(db, step.cellId, 'step', { name: step.name, kind, status: 'succeeded', attempt });
     return result;
   } catch (error) {
     await db.step.update({
       where,
       data: { status: 'failed', endedAt: new Date(), detail: JSON.stringify(errorDetail(error)) },
+    });
+    await recordEvent(db, step.cellId, 'step', {
+      name: step.name,
+      kind,
+      status: 'failed',
+      attempt,
+      error: errorDetail(error),
     });
     throw error;
   }
@@ -74,4 +83,5 @@ export async function reportOperation(db: Db, cellId: string, name: string, oper
   await db.step
     .update({ where: { cellId_name_kind: { cellId, name, kind: 'forward' } }, data: { operation } })
     .catch(() => {});
+  await recordOperation(db, cellId, name, operation);
 }

@@ -1,3 +1,4 @@
+import { fastifySSE } from '@fastify/sse';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
@@ -10,6 +11,7 @@ import {
 import type { ApiDeps } from './deps.js';
 import { problemFromError, problemType, sendProblem } from './problem.js';
 import { cellRoutes } from './routes/cells.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { templateRoutes } from './routes/templates.js';
@@ -62,6 +64,8 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
   await app.register(templateRoutes(deps));
   await app.register(cellRoutes(deps));
   await app.register(lifecycleRoutes(deps));
+  await app.register(fastifySSE, { heartbeatInterval: 15_000 });
+  await app.register(eventRoutes(deps));
   return app;
 }
 

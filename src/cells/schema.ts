@@ -109,6 +109,25 @@ export const CellDetail = CellRecord.extend({
   actions: z
     .array(z.enum(['cancel', 'retry', 'archive', 'service']))
     .describe('What the current state allows'),
+  progress: z.object({
+    currentStep: z.string().nullable(),
+    operation: z
+      .string()
+      .nullable()
+      .describe('e.g. "waiting for api readiness: http GET /health → 503, try 4"'),
+    eta: z
+      .object({
+        basis: z.enum(['measured', 'declared', 'none']),
+        samples: z.number().int(),
+        steps: z.array(
+          z.object({ name: z.string(), expectedSeconds: z.number(), remainingSeconds: z.number() }),
+        ),
+        totalSeconds: z.number().nullable(),
+        remainingSeconds: z.number().nullable(),
+      })
+      .nullable()
+      .describe('While provisioning: from past cells of the template (median), else its declared estimate'),
+  }),
 });
 export type CellDetail = z.infer<typeof CellDetail>;
 

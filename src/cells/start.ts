@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import type { OptionValues } from '../templates/model.js';
 import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
 import { provisionCell } from '../workflows/provisionCell.js';
+import { recordEvent } from './events.js';
 import { newCellId, workflowIdFor } from './ids.js';
 import type { CellRequest } from './schema.js';
 
@@ -43,6 +44,7 @@ export async function startCell(
       idempotencyKey,
     },
   });
+  await recordEvent(deps.db, id, 'status', { status: 'pending' });
   try {
     await deps.client.workflow.start(provisionCell, {
       taskQueue: deps.taskQueue,

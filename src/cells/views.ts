@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import { estimateEta } from './eta.js';
 import { type CellDetail, type CellRecord, CellStatus } from './schema.js';
 import { allowedActions } from './status.js';
 
@@ -21,7 +22,11 @@ export function toRecord(cell: CellRow): CellRecord {
 }
 
 /** A cell with everything a person needs to follow or debug it. */
-export async function cellDetail(db: Db, id: string): Promise<CellDetail | undefined> {
+export async function cellDetail(
+  db: Db,
+  id: string,
+  declaredSeconds?: (workspaceId: string, templateId: string) => Promise<number | undefined>,
+): Promise<CellDetail | undefined> {
   const cell = await db.cell.findUnique({
     where: { id },
     include: {
@@ -32,6 +37,12 @@ export async function cellDetail(db: Db, id: string): Promise<CellDetail | undef
     },
   });
   if (!cell) return undefined;
+  const status = CellStatus.parse(cell.status);
+  const running = cell.steps.filter((s) => s.status === 'running' && s.kind === 'forward').at(-1);
+  const provisioning = status === 'pending' || status === 'provisioning';
+  const eta = provisioning
+    ? await estimateEta(db, cell, cell.steps, await declaredSeconds?.(cell.workspaceId, cell.templateId))
+    : null;
   return {
     ...toRecord(cell),
     worktreePath: cell.worktreePath,
@@ -66,6 +77,7 @@ export async function cellDetail(db: Db, id: string): Promise<CellDetail | undef
     })),
     prompt: cell.prompt ? { path: cell.prompt.path, content: cell.prompt.content } : null,
     failure: json(cell.failure) as CellDetail['failure'],
-    actions: allowedActions[CellStatus.parse(cell.status)],
+    actions: allowedActions[status],
+    progress: { currentStep: running?.name ?? null, operation: running?.operation ?? null, eta },
   };
 }

@@ -4,7 +4,7 @@
 export const httpServer = `const http = require('node:http');
 http
   .createServer((req, res) => res.end(req.url === '/health' ? 'ok' : 'hello from ' + process.env.HIVE_CELL_ID))
-  .listen(Number(process.env.PORT), '127.0.0.1');
+  .listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening on ' + process.env.PORT));
 `;
 
 export const webService = {

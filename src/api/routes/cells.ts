@@ -93,7 +93,13 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const cell = await cellDetail(deps.db, request.params.id);
+        const cell = await cellDetail(deps.db, request.params.id, async (workspaceId, templateId) => {
+          const workspace = deps.workspaces.find((w) => w.id === workspaceId);
+          const loaded = workspace ? await deps.configs.load(workspace.path) : undefined;
+          return loaded?.ok
+            ? loaded.templates.find((t) => t.id === templateId)?.resources.provisionSeconds
+            : undefined;
+        });
         if (!cell) {
           throw new HttpProblem(
             404,

@@ -1,0 +1,80 @@
+import { open, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Db } from '../db/client.js';
+import { restingStatuses } from './status.js';
+
+export interface StreamedEvent {
+  id?: string;
+  event: string;
+  data: unknown;
+}
+
+const POLL_MS = 250;
+
+/** New complete lines appended to a log file since `offset`; returns them and the new offset. */
+async function readNewLines(file: string, offset: number): Promise<{ lines: string[]; offset: number }> {
+  const size = (await stat(file).catch(() => undefined))?.size ?? 0;
+  if (size <= offset) return { lines: [], offset: Math.min(offset, size) };
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(Math.min(size - offset, 256 * 1024));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    const end = text.lastIndexOf('\n');
+    if (end < 0) return { lines: [], offset };
+    return {
+      lines: text.slice(0, end).split('\n'),
+      offset: offset + Buffer.byteLength(text.slice(0, end + 1)),
+    };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A cell's story as it happens: the recorded status, step and operation events after `afterId`
+ * (each with its id, so a client resumes with Last-Event-ID), and service log lines as they are
+ * written (live only, without ids). Ends with an `end` event once the cell rests.
+ */
+export async function* cellEventStream(
+  db: Db,
+  cellId: string,
+  afterId: number,
+  connected: () => boolean,
+): AsyncGenerator<StreamedEvent> {
+  let last = afterId;
+  const logOffsets = new Map<string, number>();
+  for (let first = true; connected(); first = false) {
+    const rows = await db.cellEvent.findMany({
+      where: { cellId, id: { gt: last } },
+      orderBy: { id: 'asc' },
+      take: 500,
+    });
+    for (const row of rows) {
+      last = row.id;
+      yield { id: String(row.id), event: row.type, data: JSON.parse(row.data) };
+    }
+    for (const service of await db.serviceInstance.findMany({ where: { cellId } })) {
+      if (!service.logPath) continue;
+      const known = logOffsets.get(service.name);
+      if (known === undefined) {
+        // Live tail: a (re)connecting client gets new lines, not the whole log again.
+        const size = first ? ((await stat(service.logPath).catch(() => undefined))?.size ?? 0) : 0;
+        logOffsets.set(service.name, size);
+        continue;
+      }
+      const { lines, offset } = await readNewLines(service.logPath, known);
+      logOffsets.set(service.name, offset);
+      for (const line of lines) yield { event: 'log', data: { service: service.name, line } };
+    }
+    if (rows.length < 500) {
+      const cell = await db.cell.findUnique({ where: { id: cellId }, select: { status: true } });
+      const status = cell?.status ?? 'archived';
+      if ((restingStatuses as readonly string[]).includes(status)) {
+        yield { event: 'end', data: { status } };
+        return;
+      }
+      await sleep(POLL_MS);
+    }
+  }
+}
