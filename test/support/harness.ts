@@ -19,7 +19,9 @@ export interface Harness {
   db: Db;
   client: Client;
   app: HiveApp;
-  worker: HiveWorker;
+  /** Absent when the test runs its workers as separate processes. */
+  worker?: HiveWorker;
+  dbFile: string;
   taskQueue: string;
   workspace: Workspace;
   configs: ConfigLoader;
@@ -63,7 +65,7 @@ function injectFaults(faults: Faults) {
 export async function createHarness(
   name: string,
   files: Record<string, string> = { 'hive.config.json': JSON.stringify(minimalConfig, null, 2) },
-  options: { faults?: Faults; preserveFailedForMs?: number } = {},
+  options: { faults?: Faults; preserveFailedForMs?: number; worker?: boolean } = {},
 ): Promise<Harness> {
   installWorkerRuntime('ERROR');
   const dir = await mkdtemp(path.join(tmpdir(), `hive-${name}-`));
@@ -74,15 +76,18 @@ export async function createHarness(
   const taskQueue = `test-${name}-${process.pid}-${Date.now()}`;
   const workspace = { id: 'demo', path: await createGitRepo({ 'README.md': '# demo\n', ...files }) };
   const configs = createConfigLoader();
-  const worker = await createHiveWorker({
-    address,
-    namespace: 'default',
-    taskQueue,
-    deps: { db, workspaces: [workspace], configs, host: 'test-host', stopGraceMs: 3_000 },
-    workflowBundlePath: inject('workflowBundlePath'),
-    wrapActivities: options.faults ? injectFaults(options.faults) : undefined,
-  });
-  void worker.run();
+  const worker =
+    options.worker === false
+      ? undefined
+      : await createHiveWorker({
+          address,
+          namespace: 'default',
+          taskQueue,
+          deps: { db, workspaces: [workspace], configs, host: 'test-host', stopGraceMs: 3_000 },
+          workflowBundlePath: inject('workflowBundlePath'),
+          wrapActivities: options.faults ? injectFaults(options.faults) : undefined,
+        });
+  void worker?.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   const app = await buildApp({
@@ -97,6 +102,7 @@ export async function createHarness(
     client,
     app,
     worker,
+    dbFile,
     taskQueue,
     workspace,
     configs,
@@ -115,7 +121,7 @@ export async function createHarness(
         if (service.pgid) await terminateGroup(service.pgid, 2_000);
       }
       await app.close();
-      await worker.shutdown();
+      await worker?.shutdown();
       await connection.close();
       await db.$disconnect();
       await rm(dir, { recursive: true, force: true });

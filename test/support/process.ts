@@ -1,4 +1,7 @@
-import { execa } from 'execa';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { packageRoot } from '../../src/config/paths.js';
 
 /** True when a process with this pid exists (signal 0 checks without touching it). */
 export function isAlive(pid: number): boolean {
@@ -38,4 +41,46 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+export interface HiveProcess {
+  child: ResultPromise;
+  output(): string;
+  /** Resolves once the process printed its start-up summary. */
+  ready: Promise<void>;
+}
+
+/** Runs `hive <command>` as a real separate process (so a test can kill -9 it). */
+export function spawnHive(command: 'up' | 'worker' | 'api', env: Record<string, string>): HiveProcess {
+  let out = '';
+  const child = execa('node', [path.join(packageRoot, 'bin', 'hive.js'), command], {
+    cwd: packageRoot,
+    env: { HIVE_LOG_LEVEL: 'warn', ...env },
+    extendEnv: true,
+    all: true,
+    reject: false,
+    forceKillAfterDelay: 30_000,
+  });
+  child.all?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const ready = eventually(
+    async () => (out.includes('Hive cells is up') ? true : undefined),
+    `hive ${command}`,
+    120_000,
+  ).then(() => undefined);
+  return { child, output: () => out, ready };
+}
+
+/** Node processes running `script` with their working directory inside `dir` (from /proc). */
+export async function nodeProcessesIn(dir: string, script: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    if (!cwd.startsWith(dir)) continue;
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (path.basename(argv[0] ?? '') === 'node' && argv[1] === script) found.push(Number(pid));
+  }
+  return found;
 }

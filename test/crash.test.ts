@@ -1,0 +1,170 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import getPort from 'get-port';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { isSameProcess } from '../src/activities/processes.js';
+import { terminateGroup } from '../src/activities/services.js';
+import type { CellDetail } from '../src/cells/schema.js';
+import { cellDetail } from '../src/cells/views.js';
+import { createGitRepo } from './support/gitRepo.js';
+import { createHarness, type Harness, waitForStatus } from './support/harness.js';
+import { eventually, type HiveProcess, nodeProcessesIn, pidsMatching, spawnHive } from './support/process.js';
+import { workspaceFiles } from './support/templates.js';
+
+// A server that takes a few seconds to listen: long enough to crash things while its cell waits.
+const slowServer = `setTimeout(() => {
+  require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');
+}, Number(process.env.DELAY_MS || 4000));
+`;
+const slowTemplate = {
+  slow: {
+    label: 'Slow to start',
+    services: {
+      web: {
+        run: 'node slow.js',
+        env: { DELAY_MS: '4000' },
+        readiness: { type: 'http', path: '/', periodMs: 200 },
+      },
+    },
+  },
+};
+const files = { ...workspaceFiles(slowTemplate), 'slow.js': slowServer };
+
+describe('kill -9 of the worker in the middle of the services step', () => {
+  let h: Harness;
+  const workers: HiveProcess[] = [];
+  beforeAll(async () => {
+    h = await createHarness('crash-worker', files, { worker: false });
+  });
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await h?.close();
+  });
+
+  const worker = () => {
+    const w = spawnHive('worker', {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      DATABASE_URL: `file:${h.dbFile}`,
+      HIVE_WORKSPACES: `demo=${h.workspace.path}`,
+      HIVE_HOST_ID: 'test-host',
+    });
+    workers.push(w);
+    return w;
+  };
+
+  it('a restarted worker finishes the cell, adopting the one process per service', async () => {
+    const first = worker();
+    await first.ready;
+    const response = await h.app.inject({
+      method: 'POST',
+      url: '/cells',
+      payload: { workspace: 'demo', template: 'slow', brief: 'survive a crash' },
+    });
+    const { id } = response.json();
+    const waiting = await eventually(async () => {
+      const cell = await cellDetail(h.db, id);
+      return cell?.steps.find((s) => s.name === 'services.web.ready' && s.status === 'running')
+        ? cell
+        : undefined;
+    }, 'waiting for web readiness');
+    const pid = waiting.services[0]?.pid;
+    first.child.kill('SIGKILL');
+    await first.child;
+
+    const second = worker();
+    await second.ready;
+    const cell = await waitForStatus(h, id, ['ready'], 120_000);
+    expect(cell.services[0]?.pid).toBe(pid);
+    expect(await nodeProcessesIn(cell.worktreePath ?? '', 'slow.js')).toHaveLength(1);
+    second.child.kill('SIGTERM');
+    await second.child;
+  }, 240_000);
+});
+
+describe('kill -9 of the whole embedded stack, then start it again', () => {
+  let dataDir: string;
+  let repo: string;
+  let env: Record<string, string>;
+  let up: HiveProcess | undefined;
+  const api = (p: string) => `http://127.0.0.1:${env.HIVE_PORT}${p}`;
+  const getCell = async (id: string) => (await (await fetch(api(`/cells/${id}`))).json()) as CellDetail;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'hive-crash-'));
+    repo = await createGitRepo(files);
+    env = {
+      HIVE_DATA_DIR: dataDir,
+      HIVE_PORT: String(await getPort()),
+      HIVE_TEMPORAL_PORT: String(await getPort()),
+      HIVE_TEMPORAL_UI_PORT: String(await getPort()),
+      HIVE_WORKSPACES: `app=${repo}`,
+    };
+  });
+  afterAll(async () => {
+    up?.child.kill('SIGKILL');
+    for (const pid of await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT}`)) process.kill(pid, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('the in-flight cell finishes from the dev server history; a host restart is reconciled', async () => {
+    up = spawnHive('up', env);
+    await up.ready;
+    const created = await fetch(api('/cells'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ workspace: 'app', template: 'slow', brief: 'survive everything' }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    await eventually(
+      async () => ((await getCell(id)).progress.currentStep === 'services.web.ready' ? true : undefined),
+      'services',
+    );
+
+    // Everything hive up runs dies at once: API, worker and the embedded Temporal dev server.
+    const server = await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT}`);
+    up.child.kill('SIGKILL');
+    for (const pid of server) process.kill(pid, 'SIGKILL');
+    await up.child;
+
+    up = spawnHive('up', env);
+    await up.ready;
+    const ready = await eventually(
+      async () => {
+        const cell = await getCell(id);
+        return cell.status === 'ready' ? cell : undefined;
+      },
+      'cell ready after the restart',
+      120_000,
+    );
+    expect(await nodeProcessesIn(ready.worktreePath ?? '', 'slow.js')).toHaveLength(1);
+
+    // Host restart: Hive stops cleanly, then every service process vanishes while nothing of Hive runs.
+    up.child.kill('SIGTERM');
+    await up.child;
+    const before = ready.services[0];
+    if (!before?.pid) throw new Error('no service pid');
+    await terminateGroup(before.pid, 1_000);
+    up = spawnHive('up', env);
+    await up.ready;
+    const reconciled = await eventually(
+      async () => {
+        const cell = await getCell(id);
+        const web = cell.services[0];
+        return cell.status === 'ready' && web?.status === 'ready' && web.pid !== before.pid
+          ? cell
+          : undefined;
+      },
+      'service restarted by supervision',
+      120_000,
+    );
+    const after = reconciled.services[0];
+    // The record points at the live process, and only one runs.
+    expect(await isSameProcess(after?.pid ?? 0, null)).toBe(true);
+    expect(await nodeProcessesIn(reconciled.worktreePath ?? '', 'slow.js')).toEqual([expect.any(Number)]);
+    expect(reconciled.ports.every((p) => p.active)).toBe(true);
+    await terminateGroup(after?.pid ?? 0, 1_000);
+  }, 300_000);
+});
