@@ -1,19 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../src/config/paths.js';
 import { findTemporalCli } from '../src/temporal/cli.js';
 import { createGitRepo } from './support/gitRepo.js';
-import { eventually, isAlive, pidsMatching } from './support/process.js';
+import { eventually, type HiveProcess, isAlive, pidsMatching, spawnHive } from './support/process.js';
 import { listening } from './support/residue.js';
 
 let dataDir: string;
 let repo: string;
-let child: ResultPromise;
-let output = '';
+let up: HiveProcess;
 const ports = { api: 0, temporal: 0, ui: 0 };
 
 beforeAll(async () => {
@@ -27,30 +25,18 @@ beforeAll(async () => {
   ports.api = await getPort();
   ports.temporal = await getPort();
   ports.ui = await getPort();
-  child = execa('node', [path.join(packageRoot, 'bin', 'hive.js'), 'up'], {
-    cwd: packageRoot,
-    env: {
-      HIVE_DATA_DIR: dataDir,
-      HIVE_PORT: String(ports.api),
-      HIVE_TEMPORAL_PORT: String(ports.temporal),
-      HIVE_TEMPORAL_UI_PORT: String(ports.ui),
-      HIVE_WORKSPACES: `app=${repo}`,
-      HIVE_LOG_LEVEL: 'warn',
-      TEMPORAL_ADDRESS: undefined,
-    },
-    extendEnv: true,
-    all: true,
-    reject: false,
-    forceKillAfterDelay: 30_000,
+  up = spawnHive('up', {
+    HIVE_DATA_DIR: dataDir,
+    HIVE_PORT: String(ports.api),
+    HIVE_TEMPORAL_PORT: String(ports.temporal),
+    HIVE_TEMPORAL_UI_PORT: String(ports.ui),
+    HIVE_WORKSPACES: `app=${repo}`,
   });
-  child.all?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  await eventually(async () => (output.includes('Hive cells is up') ? true : undefined), 'hive up', 90_000);
+  await up.ready;
 });
 
 afterAll(async () => {
-  if (child.exitCode === null) child.kill('SIGKILL');
+  if (up.child.exitCode === null) up.child.kill('SIGKILL');
   await rm(dataDir, { recursive: true, force: true });
   await rm(repo, { recursive: true, force: true });
 });
@@ -59,9 +45,9 @@ describe('hive up (npm start): the embedded stack in one process', () => {
   const api = (p: string) => `http://127.0.0.1:${ports.api}${p}`;
 
   it('prints the API, docs and Temporal UI URLs', () => {
-    expect(output).toContain(`API          http://127.0.0.1:${ports.api}`);
-    expect(output).toContain(`API docs     http://127.0.0.1:${ports.api}/docs`);
-    expect(output).toContain(`Temporal UI  http://127.0.0.1:${ports.ui}`);
+    expect(up.output()).toContain(`API          http://127.0.0.1:${ports.api}`);
+    expect(up.output()).toContain(`API docs     http://127.0.0.1:${ports.api}/docs`);
+    expect(up.output()).toContain(`Temporal UI  http://127.0.0.1:${ports.ui}`);
   });
 
   it('is healthy, serves a cell end to end, and the Temporal UI and CLI see it', async () => {
@@ -107,10 +93,10 @@ describe('hive up (npm start): the embedded stack in one process', () => {
   it('stops everything on SIGTERM, leaving no orphan dev server', async () => {
     const serverPids = await pidsMatching(`--port ${ports.temporal}`);
     expect(serverPids.length).toBeGreaterThan(0);
-    child.kill('SIGTERM');
-    const result = await child;
+    up.child.kill('SIGTERM');
+    const result = await up.child;
     expect(result.exitCode).toBe(0);
-    expect(output).toContain('stopped');
+    expect(up.output()).toContain('stopped');
     for (const pid of serverPids) expect(isAlive(pid)).toBe(false);
     expect(await listening(ports.api)).toBe(false);
     expect(await listening(ports.temporal)).toBe(false);

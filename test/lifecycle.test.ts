@@ -2,10 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activities } from '../src/activities/index.js';
 import { groupAlive } from '../src/activities/processes.js';
 import { cellDetail } from '../src/cells/views.js';
 import { commitWork } from './support/gitRepo.js';
-import { createHarness, type Harness, waitForStatus } from './support/harness.js';
+import { createHarness, type Faults, type Harness, waitForStatus } from './support/harness.js';
 import { eventually } from './support/process.js';
 import { expectZeroResidue, listening } from './support/residue.js';
 import { webService, workspaceFiles } from './support/templates.js';
@@ -77,6 +78,44 @@ describe('cancel', () => {
     expect(cell.services.every((s) => s.status === 'stopped')).toBe(true);
     await expectZeroResidue(h.db, h.workspace.path, id);
   });
+});
+
+describe('cancel during each step', () => {
+  // The slowness fault delays the real activity, so the cancel lands while it runs.
+  const steps: Array<[string, keyof Activities]> = [
+    ['validate', 'validateCell'],
+    ['worktree', 'createWorktree'],
+    ['ports', 'allocatePorts'],
+    ['prompt', 'assemblePrompt'],
+  ];
+  for (const [step, activity] of steps) {
+    it(`${step} → cancelled with zero residue`, async () => {
+      const slow = await createHarness(`cancel-${step}`, workspaceFiles(templates), {
+        faults: { [activity]: 'slow' } as Faults,
+      });
+      try {
+        const response = await slow.app.inject({
+          method: 'POST',
+          url: '/cells',
+          payload: { workspace: 'demo', template: 'web', brief: 'cancel me' },
+        });
+        const { id, workflowId } = response.json();
+        await eventually(async () => {
+          const pending =
+            (await slow.client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
+          return pending.some((a) => a.activityType?.name === activity) ? true : undefined;
+        }, `${activity} running`);
+        expect((await slow.app.inject({ method: 'POST', url: `/cells/${id}/cancel` })).statusCode).toBe(202);
+        const cell = await waitForStatus(slow, id, ['cancelled']);
+        expect(
+          cell.steps.filter((s) => s.kind === 'compensation').every((s) => s.status === 'succeeded'),
+        ).toBe(true);
+        await expectZeroResidue(slow.db, slow.workspace.path, id);
+      } finally {
+        await slow.close();
+      }
+    });
+  }
 });
 
 describe('preserve, retry, and roll back by itself', () => {

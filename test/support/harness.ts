@@ -1,6 +1,7 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { inject } from 'vitest';
@@ -40,8 +41,11 @@ export const minimalConfig = {
   },
 };
 
-/** Where an injected fault strikes: before the real activity runs, or after it did its work. */
-export type Fault = 'before' | 'after';
+/**
+ * Where an injected fault strikes: before the real activity runs, after it did its work, or
+ * `slow`: the real activity, delayed (heartbeating, so a cancellation can reach it meanwhile).
+ */
+export type Fault = 'before' | 'after' | 'slow';
 export type Faults = Partial<Record<keyof Activities, Fault>>;
 
 function injectFaults(faults: Faults) {
@@ -50,6 +54,14 @@ function injectFaults(faults: Faults) {
     for (const [name, when] of Object.entries(faults) as Array<[keyof Activities, Fault]>) {
       const real = activities[name] as (...args: unknown[]) => Promise<unknown>;
       wrapped[name] = async (...args: unknown[]) => {
+        if (when === 'slow') {
+          const ctx = Context.current();
+          for (let i = 0; i < 40; i++) {
+            ctx.heartbeat();
+            await ctx.sleep(250);
+          }
+          return real(...args);
+        }
         if (when === 'after') await real(...args);
         throw ApplicationFailure.create({
           type: 'InjectedFault',
