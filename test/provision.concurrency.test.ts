@@ -40,5 +40,5 @@ describe('concurrency', () => {
       expect(await listening(web?.port ?? 0)).toBe(true);
       expect(await (await fetch(`${web?.url}/`)).text()).toBe(`hello from ${cell?.id}`);
     }
-  });
+  }, 240_000);
 });
