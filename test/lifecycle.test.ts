@@ -274,6 +274,41 @@ describe('services after ready', () => {
   });
 });
 
+describe('continue-as-new', () => {
+  it('a live cell keeps its history bounded: later runs still obey commands and archive', async () => {
+    const small = await createHarness('continue-as-new', workspaceFiles(templates), { historyLimit: 30 });
+    try {
+      const response = await small.app.inject({
+        method: 'POST',
+        url: '/cells',
+        payload: { workspace: 'demo', template: 'web', brief: 'long life' },
+      });
+      const { id, workflowId } = response.json();
+      await waitForStatus(small, id, ['ready']);
+      const handle = small.client.workflow.getHandle(workflowId);
+      const first = (await handle.describe()).raw.workflowExecutionInfo?.firstRunId;
+      const pid = (await cellDetail(small.db, id))?.services[0]?.pid;
+      expect(
+        (await small.app.inject({ method: 'POST', url: `/cells/${id}/services/web/restart` })).statusCode,
+      ).toBe(202);
+      await eventually(async () => {
+        const s = (await cellDetail(small.db, id))?.services[0];
+        return s?.status === 'ready' && s.pid !== pid ? true : undefined;
+      }, 'restarted in a later run');
+      const later = await eventually(async () => {
+        const d = await handle.describe();
+        return d.runId !== first ? d : undefined;
+      }, 'a new run');
+      expect(later.historyLength).toBeLessThan(200);
+      expect((await small.app.inject({ method: 'DELETE', url: `/cells/${id}` })).statusCode).toBe(202);
+      await waitForStatus(small, id, ['archived']);
+      await expectZeroResidue(small.db, small.workspace.path, id);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('two racing identical requests create one cell and one workflow', async () => {
     const headers = { 'idempotency-key': `key-${Date.now()}` };

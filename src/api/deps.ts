@@ -9,6 +9,8 @@ export interface ApiDeps {
   temporal: { client: Client; namespace: string; taskQueue: string };
   /** How long a preserved failed cell waits for a person before rolling back by itself. */
   preserveFailedForMs?: number;
+  /** History bound of a live cell's workflow before it continues as new (default 2,000 events). */
+  workflowHistoryLimit?: number;
   workspaces: Workspace[];
   configs: ConfigLoader;
 }

@@ -14,6 +14,8 @@ export interface StartCellDeps {
   taskQueue: string;
   /** How long a preserved failed cell waits for a person before rolling back. */
   preserveFailedForMs?: number;
+  /** History bound of a live cell's workflow before it continues as new. */
+  historyLimit?: number;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function startCell(
           templateId: request.template,
           onFailure: request.onFailure,
           preserveForMs: deps.preserveFailedForMs,
+          historyLimit: deps.historyLimit,
         },
       ],
       typedSearchAttributes: [

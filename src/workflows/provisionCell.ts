@@ -270,12 +270,18 @@ async function live(
       if (command && service) await obey(host, state, call(service), command.action);
     }
     if (control.archive) return archive(host, state, input.cellId);
+    // Bounded history: hand the state to a new run, but only with nothing pending, so no command is
+    // dropped on the way (one arriving meanwhile makes the server refuse this and we loop again).
+    const limit = input.historyLimit ?? MAX_HISTORY_EVENTS;
+    if (workflowInfo().historyLength > limit || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (control.commands.length === 0 && !control.archive) {
+        return continueAsNew<typeof provisionCell>({ ...input, resume: state });
+      }
+      continue;
+    }
     const event = await superviseUntilInterrupted(supervisionActivities(input.hostTaskQueue), state, control);
     if (event) await recover(host, state, input.cellId, event, call);
-    if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof provisionCell>({ ...input, resume: state });
-    }
   }
 }
 

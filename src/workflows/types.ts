@@ -11,6 +11,8 @@ export interface ProvisionCellInput {
   onFailure?: 'preserve' | 'rollback';
   /** A preserved failed cell with no action for this long rolls back by itself. */
   preserveForMs?: number;
+  /** After ready, continue as new past this many history events (default 2,000). */
+  historyLimit?: number;
   /** Set when the workflow continues as new: what the previous run had already done. */
   resume?: CellState;
 }

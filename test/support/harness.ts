@@ -77,7 +77,7 @@ function injectFaults(faults: Faults) {
 export async function createHarness(
   name: string,
   files: Record<string, string> = { 'hive.config.json': JSON.stringify(minimalConfig, null, 2) },
-  options: { faults?: Faults; preserveFailedForMs?: number; worker?: boolean } = {},
+  options: { faults?: Faults; preserveFailedForMs?: number; worker?: boolean; historyLimit?: number } = {},
 ): Promise<Harness> {
   installWorkerRuntime('ERROR');
   const dir = await mkdtemp(path.join(tmpdir(), `hive-${name}-`));
@@ -108,6 +108,7 @@ export async function createHarness(
     workspaces: [workspace],
     configs,
     preserveFailedForMs: options.preserveFailedForMs,
+    workflowHistoryLimit: options.historyLimit,
   });
   return {
     db,

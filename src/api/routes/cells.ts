@@ -63,6 +63,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
               client: deps.temporal.client,
               taskQueue: deps.temporal.taskQueue,
               preserveFailedForMs: deps.preserveFailedForMs,
+              historyLimit: deps.workflowHistoryLimit,
             },
             workspace,
             { ...request.body, options: validation.options },
