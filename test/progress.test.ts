@@ -119,7 +119,8 @@ describe('progress and ETA in GET /cells/:id', () => {
     const first = await create('declared');
     const during = await eventually(async () => {
       const cell = await cellDetail(h.db, first.id, async () => 30);
-      return cell?.progress.currentStep === 'environment' ? cell : undefined;
+      // The step records its operation a moment after it starts: wait for both.
+      return cell?.progress.currentStep === 'environment' && cell.progress.operation ? cell : undefined;
     }, 'first cell in its environment step');
     expect(during.progress.eta).toMatchObject({ basis: 'declared', totalSeconds: 30 });
     expect(during.progress.eta?.remainingSeconds).toBeLessThanOrEqual(30);
