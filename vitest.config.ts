@@ -6,7 +6,7 @@ export default defineConfig({
     globalSetup: ['test/support/globalSetup.ts'],
     reporters: ['default', './test/support/summaryReporter.ts'],
     // Real servers, real processes: generous per-test limits; speed targets live in bench/.
-    testTimeout: 60_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
     pool: 'forks',

@@ -104,7 +104,7 @@ describe('kill -9 of the whole embedded stack, then start it again', () => {
   });
   afterAll(async () => {
     up?.child.kill('SIGKILL');
-    for (const pid of await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT}`)) process.kill(pid, 'SIGKILL');
+    for (const pid of await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT} `)) process.kill(pid, 'SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
     await rm(repo, { recursive: true, force: true });
   });
@@ -124,7 +124,7 @@ describe('kill -9 of the whole embedded stack, then start it again', () => {
     );
 
     // Everything hive up runs dies at once: API, worker and the embedded Temporal dev server.
-    const server = await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT}`);
+    const server = await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT} `);
     up.child.kill('SIGKILL');
     for (const pid of server) process.kill(pid, 'SIGKILL');
     await up.child;

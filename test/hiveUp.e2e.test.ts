@@ -91,7 +91,7 @@ describe('hive up (npm start): the embedded stack in one process', () => {
   });
 
   it('stops everything on SIGTERM, leaving no orphan dev server', async () => {
-    const serverPids = await pidsMatching(`--port ${ports.temporal}`);
+    const serverPids = await pidsMatching(`--port ${ports.temporal} `);
     expect(serverPids.length).toBeGreaterThan(0);
     up.child.kill('SIGTERM');
     const result = await up.child;
