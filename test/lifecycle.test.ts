@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,15 @@ import { eventually } from './support/process.js';
 import { expectZeroResidue, listening } from './support/residue.js';
 import { webService, workspaceFiles } from './support/templates.js';
 
+const sickly = `const { existsSync } = require('node:fs');
+require('node:http')
+  .createServer((req, res) => {
+    res.statusCode = existsSync('.hive/sick') ? 503 : 200;
+    res.end();
+  })
+  .listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
 const templates = {
   web: { label: 'Web', services: { web: webService } },
   // Fails at the environment step until someone creates .hive/fixed in the worktree.
@@ -18,6 +27,19 @@ const templates = {
     label: 'Needs a fix',
     setup: ['test -f .hive/fixed || { echo "create .hive/fixed to proceed"; exit 3; }'],
     services: { web: webService },
+  },
+  // Healthy until .hive/sick exists in its worktree; then /health answers 503.
+  sickly: {
+    label: 'Sickly',
+    services: {
+      web: {
+        run: 'node sickly.js',
+        readiness: { type: 'http', path: '/health', periodMs: 100, failureThreshold: 3 },
+        readyTimeoutMs: 3_000,
+        restartBackoffMs: 200,
+        maxRestarts: 20,
+      },
+    },
   },
   slowSetup: {
     label: 'Slow setup',
@@ -35,7 +57,11 @@ const templates = {
 
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness('lifecycle', workspaceFiles(templates), { preserveFailedForMs: 60_000 });
+  h = await createHarness(
+    'lifecycle',
+    { ...workspaceFiles(templates), 'sickly.js': sickly },
+    { preserveFailedForMs: 60_000 },
+  );
 });
 afterAll(() => h?.close());
 
@@ -244,6 +270,29 @@ describe('services after ready', () => {
     );
     expect(await groupAlive(restarted.services[0]?.pid ?? 0)).toBe(true);
     expect(await listening(restarted.services[0]?.port ?? 0)).toBe(true);
+  });
+
+  it('a readiness probe failing after ready is reported and handled by the restart policy', async () => {
+    const { id } = await create('sickly');
+    const cell = await waitForStatus(h, id, ['ready']);
+    const sick = path.join(cell.worktreePath ?? '', '.hive', 'sick');
+    const pid = cell.services[0]?.pid;
+    await writeFile(sick, 'yes\n');
+    // Unhealthy → degraded → restarted (and unhealthy again while the cause remains).
+    await eventually(async () => {
+      const c = await cellDetail(h.db, id);
+      return c?.status === 'degraded' && c.services[0]?.pid !== pid ? c : undefined;
+    }, 'degraded and restarted');
+    await rm(sick);
+    const healed = await eventually(
+      async () => {
+        const c = await cellDetail(h.db, id);
+        return c?.status === 'ready' && c.services[0]?.status === 'ready' ? c : undefined;
+      },
+      'ready again',
+      60_000,
+    );
+    expect(await listening(healed.services[0]?.port ?? 0)).toBe(true);
   });
 
   it('stop, start and restart one service on request', async () => {

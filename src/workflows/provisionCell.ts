@@ -345,6 +345,10 @@ async function recover(
   await sleep(service.restartBackoffMs * 2 ** restarts);
   state.restarts[service.name] = restarts + 1;
   try {
+    // An unhealthy service still runs: replace it, do not adopt it.
+    await host.stopService.executeWithOptions(opts(`stop ${service.name} before restarting it`), [
+      call(service),
+    ]);
     await host.startService.executeWithOptions(opts(`restart service ${service.name} (${event.detail})`), [
       call(service),
     ]);
@@ -353,7 +357,7 @@ async function recover(
     ]);
     if (state.stopped.length === 0) await transition(cellId, 'ready');
   } catch {
-    state.stopped.push(service.name);
+    // Still not ready: supervision reports it again, and the next attempt counts toward maxRestarts.
   }
 }
 
