@@ -9,7 +9,14 @@ import type { CellDetail } from '../src/cells/schema.js';
 import { cellDetail } from '../src/cells/views.js';
 import { createGitRepo } from './support/gitRepo.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
-import { eventually, type HiveProcess, nodeProcessesIn, pidsMatching, spawnHive } from './support/process.js';
+import {
+  eventually,
+  type HiveProcess,
+  isAlive,
+  nodeProcessesIn,
+  pidsMatching,
+  spawnHive,
+} from './support/process.js';
 import { workspaceFiles } from './support/templates.js';
 
 // A server that takes a few seconds to listen: long enough to crash things while its cell waits.
@@ -105,6 +112,8 @@ describe('kill -9 of the whole embedded stack, then start it again', () => {
   afterAll(async () => {
     up?.child.kill('SIGKILL');
     for (const pid of await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT} `)) process.kill(pid, 'SIGKILL');
+    // The cell's own service outlives Hive by design; this test owns it, so it ends it.
+    for (const pid of await nodeProcessesIn(repo, 'slow.js')) await terminateGroup(pid, 1_000);
     await rm(dataDir, { recursive: true, force: true });
     await rm(repo, { recursive: true, force: true });
   });
@@ -166,5 +175,15 @@ describe('kill -9 of the whole embedded stack, then start it again', () => {
     expect(await nodeProcessesIn(reconciled.worktreePath ?? '', 'slow.js')).toEqual([expect.any(Number)]);
     expect(reconciled.ports.every((p) => p.active)).toBe(true);
     await terminateGroup(after?.pid ?? 0, 1_000);
+
+    // Only `hive up` killed: its dev server lives on as an orphan; the next start takes it over.
+    const orphans = await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT} `);
+    up.child.kill('SIGKILL');
+    await up.child;
+    expect(orphans.some((pid) => isAlive(pid))).toBe(true);
+    up = spawnHive('up', env);
+    await up.ready;
+    for (const pid of orphans) expect(isAlive(pid)).toBe(false);
+    expect((await getCell(id)).status).toMatch(/ready|degraded/);
   }, 300_000);
 });

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
@@ -73,8 +73,42 @@ function searchAttributeArgs(): string[] {
   return searchAttributeKeys.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A dev server whose `hive up` was killed (-9) lives on, holding its ports and history file. Its pid
+ * file says who started it: with that owner dead, the orphan is stopped so this start can take over
+ * the same history; with the owner alive, another `hive up` uses this data dir and we refuse.
+ */
+async function reapOrphan(pidFile: string): Promise<void> {
+  const recorded = await readFile(pidFile, 'utf8').catch(() => undefined);
+  if (!recorded) return;
+  const { server, owner } = JSON.parse(recorded) as { server: number; owner: number };
+  if (owner !== process.pid && alive(owner) && alive(server)) {
+    throw new Error(
+      `another hive process (pid ${owner}) runs a dev server on this data dir; stop it or set HIVE_DATA_DIR`,
+    );
+  }
+  const cmdline = await readFile(`/proc/${server}/cmdline`, 'utf8').catch(() => '');
+  if (alive(server) && cmdline.includes('start-dev')) {
+    process.kill(server, 'SIGTERM');
+    for (let i = 0; i < 100 && alive(server); i++) await sleep(100);
+    if (alive(server)) process.kill(server, 'SIGKILL');
+  }
+  await rm(pidFile, { force: true });
+}
+
 /** Runs `temporal server start-dev` from a CLI binary and waits until it serves the namespace. */
 async function startFromCli(cli: string, options: DevServerOptions): Promise<TemporalServer> {
+  const pidFile = options.dbFilename ? `${options.dbFilename}.pid` : undefined;
+  if (pidFile) await reapOrphan(pidFile);
   const port = await freeOrFail(options.port, 'Temporal gRPC', 'HIVE_TEMPORAL_PORT');
   const uiPort =
     options.uiPort === undefined
@@ -114,6 +148,8 @@ async function startFromCli(cli: string, options: DevServerOptions): Promise<Tem
     exitedWith = `exit code ${result.exitCode ?? result.signal}: ${stderrTail.trim()}`;
   });
   const address = `127.0.0.1:${port}`;
+  if (pidFile && child.pid)
+    await writeFile(pidFile, JSON.stringify({ server: child.pid, owner: process.pid }));
   try {
     await waitUntilReady(address, options.namespace, options.readyTimeoutMs ?? 60_000, () => exitedWith);
   } catch (error) {
@@ -125,9 +161,11 @@ async function startFromCli(cli: string, options: DevServerOptions): Promise<Tem
     uiUrl: uiPort === undefined ? undefined : `http://127.0.0.1:${uiPort}`,
     origin: cli,
     async stop() {
-      if (exitedWith) return;
-      child.kill('SIGTERM');
-      await child;
+      if (!exitedWith) {
+        child.kill('SIGTERM');
+        await child;
+      }
+      if (pidFile) await rm(pidFile, { force: true });
     },
   };
 }
