@@ -56,13 +56,12 @@ export async function* cellEventStream(
     }
     for (const service of await db.serviceInstance.findMany({ where: { cellId } })) {
       if (!service.logPath) continue;
-      const known = logOffsets.get(service.name);
-      if (known === undefined) {
-        // Live tail: a (re)connecting client gets new lines, not the whole log again.
-        const size = first ? ((await stat(service.logPath).catch(() => undefined))?.size ?? 0) : 0;
-        logOffsets.set(service.name, size);
-        continue;
-      }
+      // Live tail: a service that already ran when the client connected starts at the end of its log
+      // (no replay on reconnect); one that appeared since is read from its first line, at once, so
+      // nothing is lost if the cell comes to rest in this same round.
+      const known =
+        logOffsets.get(service.name) ??
+        (first ? ((await stat(service.logPath).catch(() => undefined))?.size ?? 0) : 0);
       const { lines, offset } = await readNewLines(service.logPath, known);
       logOffsets.set(service.name, offset);
       for (const line of lines) yield { event: 'log', data: { service: service.name, line } };
