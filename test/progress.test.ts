@@ -139,7 +139,9 @@ describe('progress and ETA in GET /cells/:id', () => {
     expect(environment?.expectedSeconds).toBeGreaterThanOrEqual(2);
     expect(environment?.remainingSeconds).toBeLessThanOrEqual(environment?.expectedSeconds ?? 0);
     expect(eta?.steps.find((s) => s.name === 'validate')?.remainingSeconds).toBe(0);
-    expect(eta?.remainingSeconds).toBeGreaterThan(0);
+    // Bounded by the median total; on a loaded machine it may already be 0, never more than the total.
+    expect(eta?.remainingSeconds).toBeGreaterThanOrEqual(0);
+    expect(eta?.remainingSeconds).toBeLessThanOrEqual(eta?.totalSeconds ?? 0);
     await waitForStatus(h, second.id, ['ready']);
     expect((await cellDetail(h.db, second.id))?.progress.eta).toBeNull();
   });
