@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
 import getPort from 'get-port';
 import { simpleGit } from 'simple-git';
-import { terminateGroup } from '../src/activities/services.js';
+import { terminateGroup } from '../src/activities/processes.js';
 import { buildApp } from '../src/api/app.js';
 import { createDb } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';

@@ -4,7 +4,7 @@ import { resolveEnvironment } from '../src/activities/environment.js';
 import { createActivities } from '../src/activities/index.js';
 import { groupAlive } from '../src/activities/processes.js';
 import { newCellId } from '../src/cells/ids.js';
-import type { CellPlan } from '../src/workflows/types.js';
+import type { CellPlan } from '../src/cells/plan.js';
 import { commitWork } from './support/gitRepo.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { expectZeroResidue } from './support/residue.js';

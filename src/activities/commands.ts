@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { Context } from '@temporalio/activity';
+import { appendFile, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { tail } from './failures.js';
+import { killGroup } from './processes.js';
+import { inActivity } from './steps.js';
 
 export interface CommandRun {
   command: string;
@@ -19,31 +20,13 @@ export interface CommandResult {
   logTail: string;
 }
 
-function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Kills a whole process group; a group that is already gone is fine. */
-export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Runs one command line from the trusted template config through `sh -c`, in its own process group
  * so a timeout or an activity cancellation kills everything it started, with output appended to a
  * log file. User input never reaches here: requests only pick templates and option values.
  */
 export async function runCommand(run: CommandRun): Promise<CommandResult> {
-  const ctx = currentContext();
+  const ctx = inActivity();
   const child = execa(run.command, {
     shell: true,
     cwd: run.cwd,
@@ -76,5 +59,24 @@ export async function runCommand(run: CommandRun): Promise<CommandResult> {
     clearTimeout(timer);
     clearInterval(ticker);
     ctx?.cancellationSignal.removeEventListener('abort', onCancel);
+  }
+}
+
+export interface CommandSequence extends Omit<CommandRun, 'command'> {
+  commands: string[];
+  /** Called before each command (progress reports). */
+  onCommand?: (command: string, index: number) => Promise<void>;
+  /** The failure to throw when a command fails. */
+  failure: (command: string, result: CommandResult) => Error;
+}
+
+/** Runs commands one after another, each echoed into the log as `$ command`; stops at the first failure. */
+export async function runCommands(sequence: CommandSequence): Promise<void> {
+  const { commands, onCommand, failure, ...run } = sequence;
+  for (const [i, command] of commands.entries()) {
+    await onCommand?.(command, i);
+    await appendFile(run.logFile, `$ ${command}\n`).catch(() => undefined);
+    const result = await runCommand({ ...run, command });
+    if (result.exitCode !== 0) throw failure(command, result);
   }
 }

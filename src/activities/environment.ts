@@ -1,18 +1,17 @@
-import { createHash } from 'node:crypto';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Context } from '@temporalio/activity';
-import type { Db } from '../db/client.js';
+import { ErrorType, Step } from '../cells/catalog.js';
+import type { AllocatedPort, CellEnvironment, CellPlan, ServicePlan } from '../cells/plan.js';
 import { resolvePlaceholders } from '../templates/placeholders.js';
-import type { AllocatedPort, CellPlan, PreparedEnvironment } from '../workflows/types.js';
-import { runCommand } from './commands.js';
+import { runCommands } from './commands.js';
 import { permanent, tail } from './failures.js';
-import { reportOperation, withStep } from './steps.js';
-import { CELL_META_DIR } from './worktree.js';
+import { fingerprintOf, runOnce } from './markers.js';
+import { heartbeat, type StepRecorder } from './steps.js';
+import { CELL_META_DIR, metaPath } from './worktree.js';
 
 export interface EnvironmentDeps {
-  db: Db;
-  /** Bound on each setup command. */
+  steps: StepRecorder;
+  /** Bound on each setup and teardown command. */
   setupTimeoutMs: number;
 }
 
@@ -23,11 +22,18 @@ function dotenvLine(key: string, value: string): string {
   return /^[\w@%+=:,./-]*$/.test(value) ? `${key}=${value}` : `${key}=${JSON.stringify(value)}`;
 }
 
+/** The environment one service runs with: the cell's, then what is its own. */
+export const serviceEnvironment = (env: CellEnvironment, service: string): Record<string, string> => ({
+  ...env.env,
+  ...env.services[service]?.env,
+});
+
+/** Where a service's commands run: its `cwd`, relative to the worktree. */
+export const serviceDir = (plan: CellPlan, service: ServicePlan) =>
+  path.resolve(plan.worktreePath, service.cwd ?? '.');
+
 /** Resolves every placeholder of the plan against the allocated ports and option values. */
-export function resolveEnvironment(
-  plan: CellPlan,
-  ports: AllocatedPort[],
-): Omit<PreparedEnvironment, 'envFile'> {
+export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit<CellEnvironment, 'envFile'> {
   const portOf = (service: string, name?: string) => {
     const svc = plan.services.find((s) => s.name === service);
     const wanted = name ?? svc?.primaryPort;
@@ -54,9 +60,10 @@ export function resolveEnvironment(
     }
   }
   for (const [key, value] of Object.entries(plan.env)) env[key] = resolvePlaceholders(value, values());
-  const services: PreparedEnvironment['services'] = {};
+  const services: CellEnvironment['services'] = {};
   for (const service of plan.services) {
-    const own: Record<string, string> = { ...env };
+    // Only what differs from the cell-wide env, so history does not carry it once per service.
+    const own: Record<string, string> = {};
     const primary = portOf(service.name);
     // Many servers read PORT; set it to the service's own primary port.
     if (primary !== undefined) own.PORT = String(primary);
@@ -71,7 +78,7 @@ export function resolveEnvironment(
   return { env, services };
 }
 
-export function createEnvironmentActivities({ db, setupTimeoutMs }: EnvironmentDeps) {
+export function createEnvironmentActivities({ steps, setupTimeoutMs }: EnvironmentDeps) {
   return {
     /**
      * Step 4: resolve the environment, write it to `.hive/env`, and run the template's setup commands
@@ -84,45 +91,36 @@ export function createEnvironmentActivities({ db, setupTimeoutMs }: EnvironmentD
     }: {
       plan: CellPlan;
       ports: AllocatedPort[];
-    }): Promise<PreparedEnvironment> {
-      return withStep(
-        db,
-        { cellId: plan.cellId, name: 'environment' },
+    }): Promise<CellEnvironment> {
+      return steps.withStep(
+        { cellId: plan.cellId, name: Step.environment },
         async () => {
           const resolved = resolveEnvironment(plan, ports);
-          const meta = path.join(plan.worktreePath, CELL_META_DIR);
-          const envFile = path.join(meta, 'env');
+          const envFile = metaPath(plan, 'env');
+          const logFile = metaPath(plan, 'logs', 'setup.log');
           await writeFile(
             envFile,
             `${Object.entries(resolved.env)
               .map(([k, v]) => dotenvLine(k, v))
               .join('\n')}\n`,
           );
-          const fingerprint = createHash('sha256')
-            .update(JSON.stringify([plan.setup, resolved.env]))
-            .digest('hex');
-          const marker = path.join(meta, 'setup.done');
-          if ((await readFile(marker, 'utf8').catch(() => '')) !== fingerprint) {
-            const logFile = path.join(meta, 'logs', 'setup.log');
-            for (const [i, command] of plan.setup.entries()) {
-              await reportOperation(
-                db,
-                plan.cellId,
-                'environment',
-                `setup ${i + 1}/${plan.setup.length}: ${command}`,
-              );
-              await appendFile(logFile, `$ ${command}\n`);
-              const result = await runCommand({
-                command,
-                cwd: plan.worktreePath,
-                env: resolved.env,
-                logFile,
-                timeoutMs: setupTimeoutMs,
-                onTick: () => Context.current().heartbeat({ command }),
-              });
-              if (result.exitCode !== 0) {
-                throw permanent(
-                  'SetupFailed',
+          await runOnce(metaPath(plan, 'setup.done'), fingerprintOf([plan.setup, resolved.env]), () =>
+            runCommands({
+              commands: plan.setup,
+              cwd: plan.worktreePath,
+              env: resolved.env,
+              logFile,
+              timeoutMs: setupTimeoutMs,
+              onTick: heartbeat,
+              onCommand: (command, i) =>
+                steps.reportOperation(
+                  plan.cellId,
+                  Step.environment,
+                  `setup ${i + 1}/${plan.setup.length}: ${command}`,
+                ),
+              failure: (command, result) =>
+                permanent(
+                  ErrorType.SetupFailed,
                   result.timedOut
                     ? `setup command timed out after ${setupTimeoutMs} ms: ${command}`
                     : `setup command exited with code ${result.exitCode}: ${command}`,
@@ -130,17 +128,45 @@ export function createEnvironmentActivities({ db, setupTimeoutMs }: EnvironmentD
                     hint: `Run it by hand in ${plan.worktreePath} to see why; full log: ${logFile}`,
                     logTail: result.logTail,
                   },
-                );
-              }
-            }
-            await writeFile(marker, fingerprint);
-          }
-          const setupLog = await readFile(path.join(meta, 'logs', 'setup.log'), 'utf8').catch(() => '');
+                ),
+            }),
+          );
+          const setupLog = await readFile(logFile, 'utf8').catch(() => '');
           return { ...resolved, envFile, setupLogTail: tail(setupLog) };
         },
         // The step record carries the setup output too, not only the log file.
         ({ envFile, env, setupLogTail }) => ({ envFile, variables: Object.keys(env).length, setupLogTail }),
       );
+    },
+
+    /**
+     * Compensation of step 4 (and part of archive): the template's teardown commands, with the
+     * environment the cell ran with. When the environment step failed before returning it, the
+     * same environment is resolved again from the plan and the ports.
+     */
+    async runTeardown({
+      plan,
+      ports,
+      env,
+    }: {
+      plan: CellPlan;
+      ports: AllocatedPort[];
+      env?: Record<string, string>;
+    }): Promise<{ commands: number }> {
+      return steps.withStep({ cellId: plan.cellId, name: Step.teardown, kind: 'compensation' }, async () => {
+        await runCommands({
+          commands: plan.teardown,
+          cwd: plan.worktreePath,
+          env: env ?? resolveEnvironment(plan, ports).env,
+          logFile: path.join(plan.worktreePath, CELL_META_DIR, 'logs', 'teardown.log'),
+          timeoutMs: setupTimeoutMs,
+          failure: (command, result) =>
+            permanent(ErrorType.TeardownFailed, `teardown exited with code ${result.exitCode}: ${command}`, {
+              logTail: result.logTail,
+            }),
+        });
+        return { commands: plan.teardown.length };
+      });
     },
   };
 }

@@ -3,9 +3,11 @@ import type { Db } from '../db/client.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { createEnvironmentActivities } from './environment.js';
 import { createPortsActivities } from './ports.js';
+import type { ExitRegistry } from './processes.js';
 import { createPromptsActivities } from './prompts.js';
 import { createRecordsActivities } from './records.js';
-import { createServicesActivities } from './services.js';
+import { createServicesActivities } from './services/index.js';
+import { createStepRecorder } from './steps.js';
 import { createValidateActivities } from './validate.js';
 import { createWorktreeActivities } from './worktree.js';
 
@@ -15,22 +17,32 @@ export interface ActivityDeps {
   configs: ConfigLoader;
   /** Name of this host: port allocations are unique per host. */
   host: string;
+  /** Bound on each setup and teardown command (default 10 minutes). */
   setupTimeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL when stopping a service (default 5 s). */
   stopGraceMs?: number;
 }
 
+export const DEFAULT_SETUP_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_STOP_GRACE_MS = 5_000;
+
 /** All activities the worker registers, grouped by domain, built from their dependencies. */
 export function createActivities(deps: ActivityDeps) {
-  const setupTimeoutMs = deps.setupTimeoutMs ?? 10 * 60_000;
-  const stopGraceMs = deps.stopGraceMs ?? 5_000;
+  const shared = {
+    ...deps,
+    steps: createStepRecorder(deps.db),
+    exits: new Map() as ExitRegistry,
+    setupTimeoutMs: deps.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS,
+    stopGraceMs: deps.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+  };
   return {
-    ...createRecordsActivities(deps),
-    ...createValidateActivities(deps),
-    ...createWorktreeActivities(deps),
-    ...createPortsActivities(deps),
-    ...createEnvironmentActivities({ db: deps.db, setupTimeoutMs }),
-    ...createServicesActivities({ db: deps.db, setupTimeoutMs, stopGraceMs }),
-    ...createPromptsActivities(deps),
+    ...createRecordsActivities(shared),
+    ...createValidateActivities(shared),
+    ...createWorktreeActivities(shared),
+    ...createPortsActivities(shared),
+    ...createEnvironmentActivities(shared),
+    ...createServicesActivities(shared),
+    ...createPromptsActivities(shared),
   };
 }
 

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import getPort, { portNumbers } from 'get-port';
+import { ErrorType, Step } from '../cells/catalog.js';
+import type { AllocatedPort, CellPlan, PortSpecPlan } from '../cells/plan.js';
 import { type Db, isUniqueViolation } from '../db/client.js';
 import { isPortFree, portHolder } from '../templates/hostChecks.js';
-import type { AllocatedPort, CellPlan, PortSpecPlan } from '../workflows/types.js';
 import { permanent, transient } from './failures.js';
-import { withStep } from './steps.js';
+import type { StepRecorder } from './steps.js';
 
 export interface PortsDeps {
   db: Db;
+  steps: StepRecorder;
 }
 
 const MAX_RACES = 25;
@@ -19,9 +21,13 @@ async function candidate(spec: PortSpecPlan, exclude: number[], where: string): 
   if (typeof spec === 'number') {
     if (!(await isPortFree(spec))) {
       const holder = await portHolder(spec);
-      throw permanent('PortInUse', `${where}: fixed port ${spec} is in use${holder ? ` by ${holder}` : ''}`, {
-        hint: `Stop what holds ${spec}, or declare a range or "any" for this port.`,
-      });
+      throw permanent(
+        ErrorType.PortInUse,
+        `${where}: fixed port ${spec} is in use${holder ? ` by ${holder}` : ''}`,
+        {
+          hint: `Stop what holds ${spec}, or declare a range or "any" for this port.`,
+        },
+      );
     }
     return spec;
   }
@@ -29,14 +35,14 @@ async function candidate(spec: PortSpecPlan, exclude: number[], where: string): 
   const [from, to] = spec;
   const port = await getPort({ port: portNumbers(from, to), exclude });
   if (port < from || port > to) {
-    throw permanent('PortRangeExhausted', `${where}: no free port in ${from}-${to}`, {
+    throw permanent(ErrorType.PortRangeExhausted, `${where}: no free port in ${from}-${to}`, {
       hint: 'Widen the range, free ports in it, or use "any".',
     });
   }
   return port;
 }
 
-export function createPortsActivities({ db }: PortsDeps) {
+export function createPortsActivities({ db, steps }: PortsDeps) {
   async function allocateOne(plan: CellPlan, service: string, name: string, spec: PortSpecPlan) {
     const held = await db.portAllocation.findFirst({
       where: { cellId: plan.cellId, service, name, activeKey: { not: null } },
@@ -70,21 +76,24 @@ export function createPortsActivities({ db }: PortsDeps) {
         if (!isUniqueViolation(error)) throw error;
         // Another cell took this port between our probe and insert: the constraint said no.
         if (typeof spec === 'number') {
-          throw permanent('PortAllocated', `${where}: fixed port ${spec} is allocated to another cell`, {
-            hint: 'Archive that cell, or do not fix the port.',
-          });
+          throw permanent(
+            ErrorType.PortAllocated,
+            `${where}: fixed port ${spec} is allocated to another cell`,
+            {
+              hint: 'Archive that cell, or do not fix the port.',
+            },
+          );
         }
       }
     }
-    throw transient('PortRaced', `${where}: lost ${MAX_RACES} races for a free port`);
+    throw transient(ErrorType.PortRaced, `${where}: lost ${MAX_RACES} races for a free port`);
   }
 
   return {
     /** Step 3: allocate every port the plan needs; duplicates are impossible by constraint. */
     async allocatePorts(plan: CellPlan): Promise<AllocatedPort[]> {
-      return withStep(
-        db,
-        { cellId: plan.cellId, name: 'ports' },
+      return steps.withStep(
+        { cellId: plan.cellId, name: Step.ports },
         async () => {
           const allocated: AllocatedPort[] = [];
           for (const service of plan.services) {
@@ -104,7 +113,7 @@ export function createPortsActivities({ db }: PortsDeps) {
 
     /** Compensation of step 3: release the cell's active allocations (a no-op when none are left). */
     async releasePorts(plan: CellPlan): Promise<{ released: number }> {
-      return withStep(db, { cellId: plan.cellId, name: 'ports', kind: 'compensation' }, async () => {
+      return steps.withStep({ cellId: plan.cellId, name: Step.ports, kind: 'compensation' }, async () => {
         const { count } = await db.portAllocation.updateMany({
           where: { cellId: plan.cellId, activeKey: { not: null } },
           data: { activeKey: null, releasedAt: new Date() },

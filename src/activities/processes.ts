@@ -1,6 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-// Facts about real processes, read from /proc and signal 0. No process is changed here.
+// Real processes and process groups: facts read from /proc and signal 0, and the signals that stop
+// a group. Every service and command runs in its own process group, so stopping one stops all it
+// started.
 
 /** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat). */
 export async function processStartTicks(pid: number): Promise<string | undefined> {
@@ -35,3 +38,38 @@ export async function groupAlive(pgid: number): Promise<boolean> {
   }
   return false;
 }
+
+/** Signals a whole process group; a group that is already gone is fine. */
+export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits up to `ms` for a group to be gone; true when it is. */
+export async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!(await groupAlive(pgid))) return true;
+    await sleep(100);
+  }
+  return !(await groupAlive(pgid));
+}
+
+/** SIGTERM the group, SIGKILL after the grace period. Returns once nothing of it is left. */
+export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!(await groupAlive(pgid))) return;
+  killGroup(pgid, 'SIGTERM');
+  if (await waitGroupGone(pgid, graceMs)) return;
+  killGroup(pgid, 'SIGKILL');
+  await waitGroupGone(pgid, 5_000);
+}
+
+/**
+ * Exit statuses of the service processes this worker spawned, by pid: Node reaps its children, so
+ * only the spawning worker can know how one ended. One per worker, passed to whoever needs it.
+ */
+export type ExitRegistry = Map<number, { code: number | null; signal: NodeJS.Signals | null }>;

@@ -1,14 +1,16 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
+import { ErrorType, Step } from '../cells/catalog.js';
+import type { CellPlan, ReadyCell } from '../cells/plan.js';
 import type { Db } from '../db/client.js';
-import type { AllocatedPort, CellPlan, PreparedEnvironment } from '../workflows/types.js';
 import { permanent } from './failures.js';
-import { withStep } from './steps.js';
-import { CELL_META_DIR } from './worktree.js';
+import type { StepRecorder } from './steps.js';
+import { metaPath } from './worktree.js';
 
 export interface PromptsDeps {
   db: Db;
+  steps: StepRecorder;
 }
 
 /**
@@ -74,7 +76,9 @@ async function readFragments(
     const full = path.resolve(plan.workspacePath, entry);
     const info = await stat(full).catch(() => undefined);
     if (!info)
-      throw permanent('PromptMissing', `prompt file ${entry} does not exist`, { hint: `Create ${full}.` });
+      throw permanent(ErrorType.PromptMissing, `prompt file ${entry} does not exist`, {
+        hint: `Create ${full}.`,
+      });
     const files = info.isDirectory()
       ? (await readdir(full))
           .filter((f) => /\.(md|txt|hbs)$/.test(f))
@@ -90,23 +94,13 @@ async function readFragments(
   return fragments;
 }
 
-export function createPromptsActivities({ db }: PromptsDeps) {
+export function createPromptsActivities({ db, steps }: PromptsDeps) {
   return {
     /** Step 6: assemble the initial agent prompt, write `.hive/prompt.md`, store it with the cell. */
-    async assemblePrompt({
-      plan,
-      env,
-      ports,
-    }: {
-      plan: CellPlan;
-      env: PreparedEnvironment;
-      ports: AllocatedPort[];
-    }): Promise<{ path: string; length: number }> {
-      return withStep(
-        db,
-        { cellId: plan.cellId, name: 'prompt' },
+    async assemblePrompt({ plan, env, ports }: ReadyCell): Promise<{ path: string; length: number }> {
+      return steps.withStep(
+        { cellId: plan.cellId, name: Step.prompt },
         async () => {
-          const cell = await db.cell.findUniqueOrThrow({ where: { id: plan.cellId } });
           const services = plan.services.map((s) => {
             const port = ports.find((p) => p.service === s.name && p.name === s.primaryPort)?.port;
             return { name: s.name, port: port ?? '—', url: port ? `http://127.0.0.1:${port}` : '—' };
@@ -120,12 +114,12 @@ export function createPromptsActivities({ db }: PromptsDeps) {
           };
           const content = render({
             ...context,
-            brief: cell.brief,
-            constraints: JSON.parse(cell.constraints) as string[],
-            successCriteria: JSON.parse(cell.successCriteria) as string[],
+            brief: plan.brief,
+            constraints: plan.constraints,
+            successCriteria: plan.successCriteria,
             fragments: await readFragments(plan, context),
           });
-          const file = path.join(plan.worktreePath, CELL_META_DIR, 'prompt.md');
+          const file = metaPath(plan, 'prompt.md');
           await writeFile(file, content);
           await db.prompt.upsert({
             where: { cellId: plan.cellId },

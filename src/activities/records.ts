@@ -1,7 +1,7 @@
 import { recordEvent } from '../cells/events.js';
+import type { Failure } from '../cells/schema.js';
 import type { CellStatus } from '../cells/status.js';
 import type { Db } from '../db/client.js';
-import type { FailureInfo } from '../workflows/types.js';
 
 export interface RecordsDeps {
   db: Db;
@@ -17,7 +17,8 @@ export function createRecordsActivities({ db }: RecordsDeps) {
     }: {
       cellId: string;
       status: CellStatus;
-      failure?: FailureInfo;
+      /** A failure to show; null clears the one shown. */
+      failure?: Failure | null;
     }): Promise<void> {
       const before = await db.cell.findUnique({ where: { id: cellId }, select: { status: true } });
       await db.cell.update({
@@ -26,7 +27,7 @@ export function createRecordsActivities({ db }: RecordsDeps) {
           status,
           // readyAt feeds the measured provisioning times of the template catalog.
           ...(status === 'ready' ? { readyAt: new Date(), failure: null } : {}),
-          ...(failure ? { failure: JSON.stringify(failure) } : {}),
+          ...(failure !== undefined ? { failure: failure && JSON.stringify(failure) } : {}),
         },
       });
       // A retried activity must not log a transition twice.

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { recordEvent, recordOperation } from '../cells/events.js';
+import { recordEvent } from '../cells/events.js';
 import type { Db } from '../db/client.js';
+import { failureOf } from './failures.js';
 
 export type StepKind = 'forward' | 'compensation';
 
-function inActivity(): Context | undefined {
+/** The activity context when called from an activity (undefined in plain calls, e.g. from tests). */
+export function inActivity(): Context | undefined {
   try {
     return Context.current();
   } catch {
@@ -14,74 +15,90 @@ function inActivity(): Context | undefined {
   }
 }
 
-function errorDetail(error: unknown) {
-  if (error instanceof ApplicationFailure) {
-    const [details] = (error.details ?? []) as Array<{ hint?: string; logTail?: string } | undefined>;
-    return { type: error.type ?? 'Error', message: error.message, ...details };
-  }
-  return { type: error instanceof Error ? error.name : 'Error', message: String(error) };
+/** Heartbeats the running activity (if any), so a cancellation reaches it and the UI shows progress. */
+export function heartbeat(details?: unknown): void {
+  inActivity()?.heartbeat(details);
 }
+
+/** Operation updates can come every probe period; one event a second per step is plenty to watch. */
+const OPERATION_EVENT_EVERY_MS = 1_000;
 
 /**
- * Runs one step (or compensation) of a cell and records it: status, the Temporal attempt number
- * (so retries are visible and re-runs provable), timings, and its result or error.
+ * Records the steps of cells as activities run them: the Step rows (status, attempt, timings,
+ * result or error), the cell's event log, and the current operation of a long step.
  */
-export async function withStep<T>(
-  db: Db,
-  step: { cellId: string; name: string; kind?: StepKind },
-  run: () => Promise<T>,
-  summarize: (result: T) => unknown = () => undefined,
-): Promise<T> {
-  const kind = step.kind ?? 'forward';
-  const attempt = inActivity()?.info.attempt ?? 1;
-  const where = { cellId_name_kind: { cellId: step.cellId, name: step.name, kind } };
-  await db.step.upsert({
-    where,
-    create: { id: randomUUID(), cellId: step.cellId, name: step.name, kind, status: 'running', attempt },
-    update: {
-      status: 'running',
-      attempt,
-      startedAt: new Date(),
-      endedAt: null,
-      operation: null,
-      detail: null,
+export function createStepRecorder(db: Db) {
+  const lastOperationEvent = new Map<string, number>();
+
+  return {
+    /**
+     * Runs one step (or compensation) of a cell and records it: status, the Temporal attempt number
+     * (so retries are visible and re-runs provable), timings, and its result or error.
+     */
+    async withStep<T>(
+      step: { cellId: string; name: string; kind?: StepKind },
+      run: () => Promise<T>,
+      summarize: (result: T) => unknown = () => undefined,
+    ): Promise<T> {
+      const kind = step.kind ?? 'forward';
+      const attempt = inActivity()?.info.attempt ?? 1;
+      const where = { cellId_name_kind: { cellId: step.cellId, name: step.name, kind } };
+      await db.step.upsert({
+        where,
+        create: { id: randomUUID(), cellId: step.cellId, name: step.name, kind, status: 'running', attempt },
+        update: {
+          status: 'running',
+          attempt,
+          startedAt: new Date(),
+          endedAt: null,
+          operation: null,
+          detail: null,
+        },
+      });
+      try {
+        const result = await run();
+        const summary = summarize(result);
+        await db.step.update({
+          where,
+          data: {
+            status: 'succeeded',
+            endedAt: new Date(),
+            operation: null,
+            detail: summary === undefined ? null : JSON.stringify(summary),
+          },
+        });
+        await recordEvent(db, step.cellId, 'step', { name: step.name, kind, status: 'succeeded', attempt });
+        return result;
+      } catch (error) {
+        const failure = failureOf(error);
+        await db.step.update({
+          where,
+          data: { status: 'failed', endedAt: new Date(), detail: JSON.stringify(failure) },
+        });
+        await recordEvent(db, step.cellId, 'step', {
+          name: step.name,
+          kind,
+          status: 'failed',
+          attempt,
+          error: failure,
+        });
+        throw error;
+      }
     },
-  });
-  try {
-    const result = await run();
-    const summary = summarize(result);
-    await db.step.update({
-      where,
-      data: {
-        status: 'succeeded',
-        endedAt: new Date(),
-        operation: null,
-        detail: summary === undefined ? null : JSON.stringify(summary),
-      },
-    });
-    await recordEvent(db, step.cellId, 'step', { name: step.name, kind, status: 'succeeded', attempt });
-    return result;
-  } catch (error) {
-    await db.step.update({
-      where,
-      data: { status: 'failed', endedAt: new Date(), detail: JSON.stringify(errorDetail(error)) },
-    });
-    await recordEvent(db, step.cellId, 'step', {
-      name: step.name,
-      kind,
-      status: 'failed',
-      attempt,
-      error: errorDetail(error),
-    });
-    throw error;
-  }
+
+    /** Tells people (and the Temporal UI, via heartbeat details) what a long step is doing now. */
+    async reportOperation(cellId: string, name: string, operation: string): Promise<void> {
+      inActivity()?.heartbeat({ operation });
+      await db.step
+        .update({ where: { cellId_name_kind: { cellId, name, kind: 'forward' } }, data: { operation } })
+        .catch(() => {});
+      const key = `${cellId}/${name}`;
+      const now = Date.now();
+      if (now - (lastOperationEvent.get(key) ?? 0) < OPERATION_EVENT_EVERY_MS) return;
+      lastOperationEvent.set(key, now);
+      await recordEvent(db, cellId, 'operation', { step: name, operation });
+    },
+  };
 }
 
-/** Tells people (and the Temporal UI, via heartbeat details) what a long step is doing now. */
-export async function reportOperation(db: Db, cellId: string, name: string, operation: string) {
-  inActivity()?.heartbeat({ operation });
-  await db.step
-    .update({ where: { cellId_name_kind: { cellId, name, kind: 'forward' } }, data: { operation } })
-    .catch(() => {});
-  await recordOperation(db, cellId, name, operation);
-}
+export type StepRecorder = ReturnType<typeof createStepRecorder>;

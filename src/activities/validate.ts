@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { ErrorType, Step } from '../cells/catalog.js';
+import type { CellPlan, ServicePlan } from '../cells/plan.js';
 import type { Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
@@ -6,12 +8,12 @@ import type { ConfigLoader } from '../templates/loader.js';
 import { enabledServices, portsOf, primaryPortName } from '../templates/model.js';
 import type { ServiceSpec } from '../templates/schema.js';
 import { validateTemplate } from '../templates/validate.js';
-import type { CellPlan, ServicePlan } from '../workflows/types.js';
 import { permanent } from './failures.js';
-import { withStep } from './steps.js';
+import type { StepRecorder } from './steps.js';
 
 export interface ValidateDeps {
   db: Db;
+  steps: StepRecorder;
   workspaces: Workspace[];
   configs: ConfigLoader;
   host: string;
@@ -39,20 +41,26 @@ function servicePlan(name: string, spec: ServiceSpec): ServicePlan {
   };
 }
 
-export function createValidateActivities({ db, workspaces, configs, host }: ValidateDeps) {
+export function createValidateActivities({ db, steps, workspaces, configs, host }: ValidateDeps) {
   return {
-    /** Step 1: the template validation again, at run time, producing the plan the steps follow. */
+    /**
+     * Step 1: the template validation again, at run time, producing the plan the steps follow. The
+     * only step that reads the request from the database: every later one reads the plan.
+     */
     async validateCell({ cellId }: { cellId: string }): Promise<CellPlan> {
-      return withStep(
-        db,
-        { cellId, name: 'validate' },
+      return steps.withStep(
+        { cellId, name: Step.validate },
         async () => {
           const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
           const workspace = workspaces.find((w) => w.id === cell.workspaceId);
           if (!workspace) {
-            throw permanent('WorkspaceUnknown', `workspace "${cell.workspaceId}" is no longer registered`, {
-              hint: 'Register it again in HIVE_WORKSPACES and retry.',
-            });
+            throw permanent(
+              ErrorType.WorkspaceUnknown,
+              `workspace "${cell.workspaceId}" is no longer registered`,
+              {
+                hint: 'Register it again in HIVE_WORKSPACES and retry.',
+              },
+            );
           }
           const result = await validateTemplate({
             workspace,
@@ -63,12 +71,17 @@ export function createValidateActivities({ db, workspaces, configs, host }: Vali
           });
           if (!result.ok || !result.template || !result.options) {
             const errors = result.findings.filter((f) => f.severity === 'error');
-            throw permanent('TemplateInvalid', errors.map((f) => `${f.path}: ${f.message}`).join('; '), {
-              hint: errors.map((f) => f.hint).join(' '),
-            });
+            throw permanent(
+              ErrorType.TemplateInvalid,
+              errors.map((f) => `${f.path}: ${f.message}`).join('; '),
+              {
+                hint: errors.map((f) => f.hint).join(' '),
+              },
+            );
           }
           const baseCommit = await resolveCommit(workspace.path, cell.baseRef);
-          if (!baseCommit) throw permanent('BaseRefUnknown', `"${cell.baseRef}" does not name a commit`);
+          if (!baseCommit)
+            throw permanent(ErrorType.BaseRefUnknown, `"${cell.baseRef}" does not name a commit`);
           const t = result.template;
           return {
             cellId,
@@ -81,6 +94,8 @@ export function createValidateActivities({ db, workspaces, configs, host }: Vali
             branch: `cell/${cellId}`,
             worktreePath: path.join(workspace.path, '.cells', cellId),
             brief: cell.brief,
+            constraints: JSON.parse(cell.constraints) as string[],
+            successCriteria: JSON.parse(cell.successCriteria) as string[],
             options: result.options,
             env: t.env,
             setup: t.setup,

@@ -3,17 +3,23 @@ import { appendFile, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { type SimpleGit, simpleGit } from 'simple-git';
+import { ErrorType, Step } from '../cells/catalog.js';
+import type { CellPlan } from '../cells/plan.js';
 import type { Db } from '../db/client.js';
-import type { CellPlan } from '../workflows/types.js';
 import { permanent, transient } from './failures.js';
-import { withStep } from './steps.js';
+import type { StepRecorder } from './steps.js';
 
 export interface WorktreeDeps {
   db: Db;
+  steps: StepRecorder;
 }
 
 /** Metadata folder inside each worktree: env file, logs, prompt, cell.json. */
 export const CELL_META_DIR = '.hive';
+
+/** A path inside a cell's metadata folder. */
+export const metaPath = (plan: CellPlan, ...parts: string[]) =>
+  path.join(plan.worktreePath, CELL_META_DIR, ...parts);
 
 interface WorktreeEntry {
   path: string;
@@ -42,11 +48,11 @@ async function branchExists(git: SimpleGit, branch: string): Promise<boolean> {
 function classifyGitError(error: unknown, what: string): never {
   const message = error instanceof Error ? error.message : String(error);
   if (/\.lock|could not lock|Unable to create .*lock/i.test(message)) {
-    throw transient('GitLocked', `${what}: ${message}`, {
+    throw transient(ErrorType.GitLocked, `${what}: ${message}`, {
       hint: 'Another git process held a lock; retrying.',
     });
   }
-  throw permanent('GitFailed', `${what}: ${message}`, {
+  throw permanent(ErrorType.GitFailed, `${what}: ${message}`, {
     hint: 'Check the workspace repository with git status.',
   });
 }
@@ -83,7 +89,7 @@ async function copyIncludedFiles(plan: CellPlan): Promise<string[]> {
   return files;
 }
 
-export function createWorktreeActivities({ db }: WorktreeDeps) {
+export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
   return {
     /**
      * Step 2: `git worktree add` on a new branch from the base commit. Idempotent: a worktree already
@@ -92,9 +98,8 @@ export function createWorktreeActivities({ db }: WorktreeDeps) {
     async createWorktree(
       plan: CellPlan,
     ): Promise<{ worktreePath: string; branch: string; copied: string[] }> {
-      return withStep(
-        db,
-        { cellId: plan.cellId, name: 'worktree' },
+      return steps.withStep(
+        { cellId: plan.cellId, name: Step.worktree },
         async () => {
           const git = simpleGit(plan.workspacePath);
           try {
@@ -102,7 +107,7 @@ export function createWorktreeActivities({ db }: WorktreeDeps) {
             const existing = (await listWorktrees(git)).find((w) => w.path === plan.worktreePath);
             if (existing && existing.branch !== plan.branch) {
               throw permanent(
-                'WorktreeConflict',
+                ErrorType.WorktreeConflict,
                 `${plan.worktreePath} is a worktree of branch ${existing.branch ?? '(detached)'}`,
                 { hint: `Remove it with git worktree remove ${plan.worktreePath}.` },
               );
@@ -121,10 +126,9 @@ export function createWorktreeActivities({ db }: WorktreeDeps) {
             classifyGitError(error, 'git worktree add');
           }
           const copied = await copyIncludedFiles(plan);
-          const meta = path.join(plan.worktreePath, CELL_META_DIR);
-          await mkdir(path.join(meta, 'logs'), { recursive: true });
+          await mkdir(metaPath(plan, 'logs'), { recursive: true });
           await writeFile(
-            path.join(meta, 'cell.json'),
+            metaPath(plan, 'cell.json'),
             `${JSON.stringify(
               {
                 cellId: plan.cellId,
@@ -174,7 +178,7 @@ export function createWorktreeActivities({ db }: WorktreeDeps) {
     async removeWorktree(
       plan: CellPlan,
     ): Promise<{ removed: boolean; branchKept: boolean; commits: number }> {
-      return withStep(db, { cellId: plan.cellId, name: 'worktree', kind: 'compensation' }, async () => {
+      return steps.withStep({ cellId: plan.cellId, name: Step.worktree, kind: 'compensation' }, async () => {
         const git = simpleGit(plan.workspacePath);
         const registered = (await listWorktrees(git)).some((w) => w.path === plan.worktreePath);
         if (registered) {

@@ -1,7 +1,7 @@
 import '../config/zodMessages.js';
 import { z } from 'zod';
 import { cellIdPattern } from './ids.js';
-import { cellStatuses } from './status.js';
+import { cellActions, cellStatuses } from './status.js';
 
 /** Names that end up in paths, branch names and shells elsewhere: a conservative slug. */
 const slug = z
@@ -75,13 +75,32 @@ export const StepView = z.object({
   endedAt: z.string().nullable(),
 });
 
-export const FailureView = z.object({
-  step: z.string(),
+/** A compensation that could not undo its step: what may be left on the host. */
+export const Residue = z.object({
+  step: z.string().describe('The step whose clean-up failed, e.g. worktree or services.api'),
   type: z.string(),
   message: z.string(),
-  hint: z.string().optional(),
-  logTail: z.string().optional(),
 });
+export type Residue = z.infer<typeof Residue>;
+
+/**
+ * The one failure shape, from the activity that failed (type, message, hint, logTail) through the
+ * workflow (which adds the step, and the residue of a clean-up) to the API.
+ */
+export const Failure = z.object({
+  step: z.string().describe('The step that failed (see the step catalog)'),
+  type: z.string().describe('An error type of the catalog, e.g. SetupFailed'),
+  message: z.string(),
+  hint: z.string().optional().describe('How to fix it'),
+  logTail: z.string().optional().describe('Last lines of the log of what failed'),
+  residue: z
+    .array(Residue)
+    .optional()
+    .describe('Clean-ups that failed and what they may have left; POST /cells/:id/cleanup retries them'),
+});
+export type Failure = z.infer<typeof Failure>;
+/** What an activity attaches to the failure it throws. */
+export type FailureDetails = Pick<Failure, 'hint' | 'logTail'>;
 
 export const CellDetail = CellRecord.extend({
   worktreePath: z.string().nullable(),
@@ -105,10 +124,8 @@ export const CellDetail = CellRecord.extend({
     }),
   ),
   prompt: z.object({ path: z.string(), content: z.string() }).nullable(),
-  failure: FailureView.nullable(),
-  actions: z
-    .array(z.enum(['cancel', 'retry', 'archive', 'service']))
-    .describe('What the current state allows'),
+  failure: Failure.nullable(),
+  actions: z.array(z.enum(cellActions)).describe('What the current state allows'),
   progress: z.object({
     currentStep: z.string().nullable(),
     operation: z

@@ -12,6 +12,7 @@ export const cellStatuses = [
   'cancelled',
   'archiving',
   'archived',
+  'cleanup_failed',
 ] as const;
 export type CellStatus = (typeof cellStatuses)[number];
 
@@ -23,11 +24,13 @@ export const restingStatuses: readonly CellStatus[] = [
   'rolled_back',
   'cancelled',
   'archived',
+  'cleanup_failed',
 ];
 /** Final states: the cell's workflow has ended. */
 export const finalStatuses: readonly CellStatus[] = ['rolled_back', 'cancelled', 'archived'];
 
-export type CellAction = 'cancel' | 'retry' | 'archive' | 'service';
+export const cellActions = ['cancel', 'retry', 'archive', 'service', 'cleanup'] as const;
+export type CellAction = (typeof cellActions)[number];
 
 /** What a person may do to a cell in each state (the API answers 409 for anything else). */
 export const allowedActions: Record<CellStatus, CellAction[]> = {
@@ -42,4 +45,6 @@ export const allowedActions: Record<CellStatus, CellAction[]> = {
   cancelled: [],
   archiving: [],
   archived: [],
+  // A rollback, cancel or archive whose clean-up failed: nothing is hidden, a person retries it.
+  cleanup_failed: ['cleanup'],
 };

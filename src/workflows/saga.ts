@@ -1,12 +1,45 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { FailureInfo } from './types.js';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+} from '@temporalio/workflow';
+import { ErrorType } from '../cells/catalog.js';
+import type { Failure, FailureDetails, Residue } from '../cells/schema.js';
+
+/** A named undo: a step's compensation. */
+export interface Compensation {
+  name: string;
+  undo: () => Promise<unknown>;
+}
+
+/**
+ * Runs compensations in the given order, shielded from cancellation, continuing past a failed one
+ * so one stuck undo does not leave the rest behind. Returns what each failed one may have left.
+ */
+export async function undoAll(compensations: Compensation[]): Promise<Residue[]> {
+  const residue: Residue[] = [];
+  await CancellationScope.nonCancellable(async () => {
+    for (const { name, undo } of compensations) {
+      try {
+        await undo();
+      } catch (error) {
+        const { type, message } = describeFailure(name, error);
+        log.warn('compensation failed', { step: name, type, message });
+        residue.push({ step: name, type, message });
+      }
+    }
+  });
+  return residue;
+}
 
 /**
  * Saga bookkeeping for one workflow run: which step is running, and the compensations of the steps
  * done so far, undone in reverse order.
  */
 export class Saga {
-  private readonly compensations: Array<{ name: string; undo: () => Promise<unknown> }> = [];
+  private readonly compensations: Compensation[] = [];
   current = '';
 
   /**
@@ -31,40 +64,29 @@ export class Saga {
   }
 
   /**
-   * Runs the compensations (all, or those `which` selects) in reverse, shielded from cancellation,
-   * continuing past a failed one so one stuck undo does not leave the rest behind. They stay
-   * registered: each is idempotent, and a preserved cell may still be rolled back later. Returns the
-   * names of those that failed.
+   * Runs the compensations (all, or those `which` selects) in reverse. They stay registered: each is
+   * idempotent, and a preserved cell may still be rolled back later. Returns the residue of those
+   * that failed — never dropped: the callers show it on the cell.
    */
-  async compensate(which: (name: string) => boolean = () => true): Promise<string[]> {
-    const failed: string[] = [];
-    await CancellationScope.nonCancellable(async () => {
-      for (const next of [...this.compensations].reverse()) {
-        if (!which(next.name)) continue;
-        try {
-          await next.undo();
-        } catch {
-          failed.push(next.name);
-        }
-      }
-    });
-    return failed;
+  compensate(which: (name: string) => boolean = () => true): Promise<Residue[]> {
+    return undoAll([...this.compensations].reverse().filter((c) => which(c.name)));
   }
 }
 
 /** What failed, for people: the step, the error type, its message, hint and last log lines. */
-export function describeFailure(step: string, error: unknown): FailureInfo {
+export function describeFailure(step: string, error: unknown): Failure {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure) {
-    const [details] = (cause.details ?? []) as Array<{ hint?: string; logTail?: string } | undefined>;
+    const [details] = (cause.details ?? []) as Array<FailureDetails | undefined>;
     return {
       step,
-      type: cause.type ?? 'Error',
+      type: cause.type ?? ErrorType.Error,
       message: cause.message,
       hint: details?.hint,
       logTail: details?.logTail,
     };
   }
-  if (isCancellation(error)) return { step, type: 'Cancelled', message: 'provisioning was cancelled' };
-  return { step, type: 'Error', message: error instanceof Error ? error.message : String(error) };
+  if (isCancellation(error))
+    return { step, type: ErrorType.Cancelled, message: 'provisioning was cancelled' };
+  return { step, type: ErrorType.Error, message: error instanceof Error ? error.message : String(error) };
 }

@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { inject } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
-import { terminateGroup } from '../../src/activities/services.js';
+import { terminateGroup } from '../../src/activities/processes.js';
 import { buildApp, type HiveApp } from '../../src/api/app.js';
 import type { Workspace } from '../../src/config/env.js';
 import { createDb, type Db } from '../../src/db/client.js';
@@ -42,10 +42,12 @@ export const minimalConfig = {
 };
 
 /**
- * Where an injected fault strikes: before the real activity runs, after it did its work, or
- * `slow`: the real activity, delayed (heartbeating, so a cancellation can reach it meanwhile).
+ * Where an injected fault strikes: before the real activity runs, after it did its work, `once`
+ * (before, on the first call only), `slow`: the real activity, delayed (heartbeating, so a
+ * cancellation can reach it meanwhile), or `late`: the real activity, whose completion reaches the
+ * workflow 1.5 s after it did its work.
  */
-export type Fault = 'before' | 'after' | 'slow';
+export type Fault = 'before' | 'after' | 'once' | 'slow' | 'late';
 export type Faults = Partial<Record<keyof Activities, Fault>>;
 
 function injectFaults(faults: Faults) {
@@ -53,7 +55,15 @@ function injectFaults(faults: Faults) {
     const wrapped: Record<string, unknown> = { ...activities };
     for (const [name, when] of Object.entries(faults) as Array<[keyof Activities, Fault]>) {
       const real = activities[name] as (...args: unknown[]) => Promise<unknown>;
+      let calls = 0;
       wrapped[name] = async (...args: unknown[]) => {
+        calls++;
+        if (when === 'once' && calls > 1) return real(...args);
+        if (when === 'late') {
+          const result = await real(...args);
+          await new Promise((r) => setTimeout(r, 1_500));
+          return result;
+        }
         if (when === 'slow') {
           const ctx = Context.current();
           for (let i = 0; i < 40; i++) {

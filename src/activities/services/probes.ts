@@ -1,15 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import type { ProbePlan } from '../workflows/types.js';
-import { runCommand } from './commands.js';
-
-export interface ProbeContext {
-  /** Port of a named port of this service (undefined name: the primary). */
-  port(name?: string): number | undefined;
-  logFile: string;
-  cwd: string;
-  env: Record<string, string>;
-}
+import type { ProbePlan } from '../../cells/plan.js';
+import { runCommand } from '../commands.js';
+import type { ServiceContext } from './context.js';
 
 export interface ProbeOutcome {
   ok: boolean;
@@ -30,8 +23,8 @@ function tcpConnects(port: number, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** One readiness probe, modelled on process-compose: tcp, http, exec or log. */
-export async function probeOnce(probe: ProbePlan, ctx: ProbeContext): Promise<ProbeOutcome> {
+/** One probe of a service, modelled on process-compose: tcp, http, exec or log. */
+export async function probeOnce(probe: ProbePlan, ctx: ServiceContext): Promise<ProbeOutcome> {
   switch (probe.type) {
     case 'tcp': {
       const port = ctx.port(probe.port);
@@ -41,9 +34,8 @@ export async function probeOnce(probe: ProbePlan, ctx: ProbeContext): Promise<Pr
     }
     case 'http': {
       const port = ctx.port(probe.port);
-      const path = probe.path ?? '/';
       try {
-        const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+        const response = await fetch(`http://127.0.0.1:${port}${probe.path}`, {
           signal: AbortSignal.timeout(probe.timeoutMs),
         });
         await response.body?.cancel();
@@ -51,16 +43,16 @@ export async function probeOnce(probe: ProbePlan, ctx: ProbeContext): Promise<Pr
           probe.expectStatus !== undefined
             ? response.status === probe.expectStatus
             : response.status >= 200 && response.status < 400;
-        return { ok, observation: `http GET ${path} → ${response.status}` };
+        return { ok, observation: `http GET ${probe.path} → ${response.status}` };
       } catch (error) {
         const reason =
           error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : 'error';
-        return { ok: false, observation: `http GET ${path} → ${reason}` };
+        return { ok: false, observation: `http GET ${probe.path} → ${reason}` };
       }
     }
     case 'exec': {
       const result = await runCommand({
-        command: probe.command ?? 'false',
+        command: probe.command,
         cwd: ctx.cwd,
         env: ctx.env,
         logFile: `${ctx.logFile}.probe`,
@@ -70,14 +62,8 @@ export async function probeOnce(probe: ProbePlan, ctx: ProbeContext): Promise<Pr
     }
     case 'log': {
       const text = await readFile(ctx.logFile, 'utf8').catch(() => '');
-      const ok = new RegExp(probe.pattern ?? '$^', 'm').test(text);
+      const ok = new RegExp(probe.pattern, 'm').test(text);
       return { ok, observation: `log /${probe.pattern}/ → ${ok ? 'matched' : 'not yet'}` };
     }
   }
-}
-
-/** Without a declared probe: ready when the primary port accepts TCP (process-compose's default). */
-export function defaultProbe(hasPort: boolean): ProbePlan | undefined {
-  if (!hasPort) return undefined;
-  return { type: 'tcp', initialDelayMs: 0, periodMs: 200, timeoutMs: 1_000, failureThreshold: 1_000_000 };
 }

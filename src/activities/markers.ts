@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+
+/** A stable fingerprint of what a piece of work depends on. */
+export const fingerprintOf = (inputs: unknown) =>
+  createHash('sha256').update(JSON.stringify(inputs)).digest('hex');
+
+/**
+ * Runs `fn` unless the marker file already holds `fingerprint` (it succeeded before with the same
+ * inputs), then writes the marker. This is how setup work stays idempotent when Temporal runs an
+ * activity twice: a second run converges without repeating commands.
+ */
+export async function runOnce(
+  marker: string,
+  fingerprint: string,
+  fn: () => Promise<void>,
+): Promise<boolean> {
+  if ((await readFile(marker, 'utf8').catch(() => '')) === fingerprint) return false;
+  await fn();
+  await writeFile(marker, fingerprint);
+  return true;
+}

@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import type { ProbePlan, ServiceCall } from '../../cells/plan.js';
+import { ReadinessProbe } from '../../templates/schema.js';
+import { serviceDir, serviceEnvironment } from '../environment.js';
+import { tail } from '../failures.js';
+import { metaPath } from '../worktree.js';
+
+/** Everything an activity needs to run, probe or stop one service, derived from its call in one place. */
+export interface ServiceContext {
+  cellId: string;
+  name: string;
+  /** `.hive/logs/<service>.log`: its output, appended by every run. */
+  logFile: string;
+  /** Where its commands (run, setup, stop, exec probes) run. */
+  cwd: string;
+  /** The cell's env with the service's own on top. */
+  env: Record<string, string>;
+  /** The port of one of its named ports (undefined name: the primary). */
+  port(name?: string): number | undefined;
+  /** Its declared readiness probe, or the default one; undefined when there is nothing to probe. */
+  probe: ProbePlan | undefined;
+}
+
+/**
+ * Without a declared probe, a service with a port is ready when the port accepts TCP (as in
+ * process-compose); timings are the schema's documented defaults, so there is one set of them.
+ */
+const DEFAULT_PROBE: ProbePlan = ReadinessProbe.parse({ type: 'tcp' });
+
+export function serviceContext(call: ServiceCall): ServiceContext {
+  const { plan, service } = call;
+  const port = (name?: string) =>
+    call.ports.find((p) => p.service === service.name && p.name === (name ?? service.primaryPort))?.port;
+  return {
+    cellId: plan.cellId,
+    name: service.name,
+    logFile: metaPath(plan, 'logs', `${service.name}.log`),
+    cwd: serviceDir(plan, service),
+    env: serviceEnvironment(call.env, service.name),
+    port,
+    probe: service.readiness ?? (port() === undefined ? undefined : DEFAULT_PROBE),
+  };
+}
+
+/** The last lines of a service's log, for failure reports. */
+export async function logTail(ctx: ServiceContext): Promise<string> {
+  return tail(await readFile(ctx.logFile, 'utf8').catch(() => ''));
+}

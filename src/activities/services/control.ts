@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { ErrorType, serviceStep } from '../../cells/catalog.js';
+import type { ServiceCall } from '../../cells/plan.js';
+import type { Db } from '../../db/client.js';
+import { runCommand, runCommands } from '../commands.js';
+import { permanent } from '../failures.js';
+import { fingerprintOf, runOnce } from '../markers.js';
+import {
+  type ExitRegistry,
+  groupAlive,
+  isSameProcess,
+  processStartTicks,
+  terminateGroup,
+  waitGroupGone,
+} from '../processes.js';
+import { heartbeat, type StepRecorder } from '../steps.js';
+import { metaPath } from '../worktree.js';
+import { type ServiceContext, serviceContext } from './context.js';
+
+export interface ServiceControlDeps {
+  db: Db;
+  steps: StepRecorder;
+  exits: ExitRegistry;
+  /** Time between SIGTERM and SIGKILL when stopping a service. */
+  stopGraceMs: number;
+  setupTimeoutMs: number;
+}
+
+/** Process control of services: start (or adopt), stop. */
+export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeoutMs }: ServiceControlDeps) {
+  const instance = (ctx: ServiceContext) => ({ cellId_name: { cellId: ctx.cellId, name: ctx.name } });
+
+  /** The service's own setup commands, once per distinct set of commands. */
+  async function runServiceSetup(call: ServiceCall, ctx: ServiceContext) {
+    const commands = call.env.services[ctx.name]?.setup ?? [];
+    if (commands.length === 0) return;
+    await runOnce(metaPath(call.plan, `setup-${ctx.name}.done`), fingerprintOf(commands), () =>
+      runCommands({
+        commands,
+        cwd: ctx.cwd,
+        env: ctx.env,
+        logFile: ctx.logFile,
+        timeoutMs: setupTimeoutMs,
+        onTick: heartbeat,
+        failure: (command, result) =>
+          permanent(
+            ErrorType.ServiceSetupFailed,
+            `${ctx.name}: setup exited with code ${result.exitCode}: ${command}`,
+            {
+              hint: `See ${ctx.logFile}.`,
+              logTail: result.logTail,
+            },
+          ),
+      }),
+    );
+  }
+
+  /** Spawns the service as a detached process group logging to its file; returns its pid. */
+  function spawnService(run: string, ctx: ServiceContext): number {
+    // A raw inherited fd (not a pipe): the service keeps logging after this worker exits.
+    const fd = openSync(ctx.logFile, 'a');
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn('/bin/sh', ['-c', run], {
+        cwd: ctx.cwd,
+        env: { ...process.env, ...ctx.env },
+        detached: true, // its own session and process group: stopping kills all of it
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      throw permanent(ErrorType.ServiceSpawnFailed, `${ctx.name}: could not start /bin/sh -c ${run}`);
+    }
+    child.on('exit', (code, signal) => exits.set(pid, { code, signal }));
+    child.on('error', () => {});
+    child.unref();
+    return pid;
+  }
+
+  return {
+    /**
+     * Starts one service. Idempotent: if this cell's recorded process for the service is still the
+     * same live process, it is adopted; leftovers of an earlier attempt are killed first, so there
+     * is exactly one.
+     */
+    async startService(call: ServiceCall): Promise<{ pid: number; adopted: boolean }> {
+      const ctx = serviceContext(call);
+      return steps.withStep(
+        { cellId: ctx.cellId, name: serviceStep(ctx.name, 'start') },
+        async () => {
+          const existing = await db.serviceInstance.findUnique({ where: instance(ctx) });
+          if (
+            existing?.pid &&
+            existing.status !== 'stopped' &&
+            (await isSameProcess(existing.pid, existing.startTicks))
+          ) {
+            return { pid: existing.pid, adopted: true };
+          }
+          if (existing?.pgid) await terminateGroup(existing.pgid, stopGraceMs);
+          await runServiceSetup(call, ctx);
+          const run = call.env.services[ctx.name]?.run;
+          if (run === undefined)
+            throw permanent(ErrorType.PlanInvalid, `no environment for service ${ctx.name}`);
+          await appendFile(ctx.logFile, `$ ${run}\n`);
+          const pid = spawnService(run, ctx);
+          const port = ctx.port();
+          const running = {
+            status: 'running',
+            pid,
+            pgid: pid,
+            startTicks: (await processStartTicks(pid)) ?? null,
+            startedAt: new Date(),
+          };
+          await db.serviceInstance.upsert({
+            where: instance(ctx),
+            create: {
+              id: `${ctx.cellId}-${ctx.name}`,
+              cellId: ctx.cellId,
+              name: ctx.name,
+              ...running,
+              port: port ?? null,
+              url: port === undefined ? null : `http://127.0.0.1:${port}`,
+              logPath: ctx.logFile,
+            },
+            update: { ...running, exitCode: null, stoppedAt: null },
+          });
+          return { pid, adopted: false };
+        },
+        (r) => r,
+      );
+    },
+
+    /** Compensation: the service's `stop` command if any, then SIGTERM the group, SIGKILL after grace. */
+    async stopService(call: ServiceCall): Promise<{ stopped: boolean }> {
+      const ctx = serviceContext(call);
+      return steps.withStep(
+        { cellId: ctx.cellId, name: serviceStep(ctx.name), kind: 'compensation' },
+        async () => {
+          const row = await db.serviceInstance.findUnique({ where: instance(ctx) });
+          if (!row?.pgid) return { stopped: false };
+          const stop = call.service.stop;
+          if (stop && (await groupAlive(row.pgid))) {
+            // Where the service runs, with its env: the same place as its start command.
+            const result = await runCommand({
+              command: stop,
+              cwd: ctx.cwd,
+              env: ctx.env,
+              logFile: ctx.logFile,
+              timeoutMs: stopGraceMs,
+            }).catch((error: unknown) => ({ exitCode: String(error) }));
+            // A failing stop command does not keep the service alive: the group is signalled next.
+            if (result.exitCode !== 0) {
+              await appendFile(ctx.logFile, `stop command exited ${result.exitCode}; signalling the group\n`);
+            }
+            await waitGroupGone(row.pgid, stopGraceMs);
+          }
+          await terminateGroup(row.pgid, stopGraceMs);
+          await db.serviceInstance.update({
+            where: { id: row.id },
+            data: { status: 'stopped', stoppedAt: new Date() },
+          });
+          return { stopped: true };
+        },
+      );
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { Db } from '../../db/client.js';
+import type { ExitRegistry } from '../processes.js';
+import type { StepRecorder } from '../steps.js';
+import { createServiceControl } from './control.js';
+import { createReadiness } from './readiness.js';
+import { createSupervision } from './supervision.js';
+
+export interface ServicesDeps {
+  db: Db;
+  steps: StepRecorder;
+  exits: ExitRegistry;
+  stopGraceMs: number;
+  setupTimeoutMs: number;
+}
+
+/** The services step and the live phase: process control, readiness, supervision. */
+export function createServicesActivities(deps: ServicesDeps) {
+  return {
+    ...createServiceControl(deps),
+    ...createReadiness(deps),
+    ...createSupervision(deps),
+  };
+}

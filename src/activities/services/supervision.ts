@@ -1,0 +1,69 @@
+import type { ReadyCell } from '../../cells/plan.js';
+import type { Db } from '../../db/client.js';
+import type { ServiceEvent } from '../../workflows/state.js';
+import { type ExitRegistry, isSameProcess } from '../processes.js';
+import { inActivity } from '../steps.js';
+import { serviceContext } from './context.js';
+import { probeOnce } from './probes.js';
+
+export interface SupervisionDeps {
+  db: Db;
+  exits: ExitRegistry;
+}
+
+/** How long one supervision activity watches before handing back to the workflow. */
+const WATCH_SPAN_MS = 5 * 60_000;
+
+/** How often each service is looked at. */
+const WATCH_EVERY_MS = 1_000;
+
+export function createSupervision({ db, exits }: SupervisionDeps) {
+  return {
+    /**
+     * Watches the cell's services (except those a person stopped) and returns as soon as one needs
+     * attention: its process is gone (with the exit code when this worker saw it exit), or its probe
+     * failed `failureThreshold` times in a row (the same probe and defaults as readiness). Started
+     * fresh after a worker or host restart, it first reconciles records with reality: a recorded
+     * process that no longer runs is reported at once. Heartbeats every second; cancelled when the
+     * workflow has other work.
+     */
+    async watchServices(call: ReadyCell & { ignore: string[] }): Promise<ServiceEvent | null> {
+      const activity = inActivity();
+      const failures = new Map<string, number>();
+      // Returns empty-handed now and then, well inside its start-to-close timeout; the workflow
+      // starts it again (and may continue as new in between).
+      const until = Date.now() + WATCH_SPAN_MS;
+      while (Date.now() < until) {
+        for (const service of call.plan.services) {
+          if (call.ignore.includes(service.name)) continue;
+          const ctx = serviceContext({ ...call, service });
+          const row = await db.serviceInstance.findUnique({
+            where: { cellId_name: { cellId: ctx.cellId, name: ctx.name } },
+          });
+          if (!row || row.status === 'stopped' || row.status === 'completed') continue;
+          if (!row.pid || !(await isSameProcess(row.pid, row.startTicks))) {
+            const exitCode = (row.pid ? exits.get(row.pid)?.code : undefined) ?? null;
+            await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'exited', exitCode } });
+            return {
+              service: ctx.name,
+              kind: 'exited',
+              exitCode,
+              detail: `${ctx.name} exited${exitCode === null ? '' : ` with code ${exitCode}`}`,
+            };
+          }
+          if (!ctx.probe) continue;
+          const outcome = await probeOnce(ctx.probe, ctx);
+          const count = outcome.ok ? 0 : (failures.get(ctx.name) ?? 0) + 1;
+          failures.set(ctx.name, count);
+          if (count >= ctx.probe.failureThreshold) {
+            await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'unhealthy' } });
+            return { service: ctx.name, kind: 'unhealthy', exitCode: null, detail: outcome.observation };
+          }
+        }
+        activity?.heartbeat();
+        await (activity ? activity.sleep(WATCH_EVERY_MS) : new Promise((r) => setTimeout(r, WATCH_EVERY_MS)));
+      }
+      return null;
+    },
+  };
+}

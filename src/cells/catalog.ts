@@ -1,0 +1,70 @@
+// The names that contracts between the workflow, the activities, the API and clients hang on: step
+// names and error types. One catalog, imported everywhere, so no contract is a string matched by
+// hand in two files. Plain constants (no imports): the deterministic workflow bundle imports it.
+
+/** The provisioning steps, in order, and the compensation-only step `teardown`. */
+export const Step = {
+  validate: 'validate',
+  worktree: 'worktree',
+  ports: 'ports',
+  environment: 'environment',
+  services: 'services',
+  prompt: 'prompt',
+  teardown: 'teardown',
+} as const;
+export type StepName = (typeof Step)[keyof typeof Step];
+
+/**
+ * What a service waits for: `ready` (its readiness probe passes) or `completed` (a one-shot that
+ * exited 0). A dependency on another service names `started`, `healthy` (= that service is ready;
+ * the word Hive's and compose's configs use) or `completed`.
+ */
+export type ServiceCondition = 'ready' | 'completed';
+export const dependencyTarget = { started: 'started', healthy: 'ready', completed: 'completed' } as const;
+
+/**
+ * Service sub-steps are recorded as `services.<name>.start`, `services.<name>.ready` or
+ * `services.<name>.completed`; a service's compensation (stopping it) as `services.<name>`.
+ */
+export const serviceStep = (service: string, phase?: 'start' | ServiceCondition) =>
+  phase ? `${Step.services}.${service}.${phase}` : `${Step.services}.${service}`;
+export const isServiceStep = (name: string) => name.startsWith(`${Step.services}.`);
+
+/**
+ * Every error type an activity, the workflow or the API reports. Each is the `type` of a Temporal
+ * ApplicationFailure and of the failure shown in GET /cells/:id; clients may match on them.
+ */
+export const ErrorType = {
+  // validate
+  WorkspaceUnknown: 'WorkspaceUnknown',
+  TemplateInvalid: 'TemplateInvalid',
+  BaseRefUnknown: 'BaseRefUnknown',
+  // worktree
+  GitLocked: 'GitLocked',
+  GitFailed: 'GitFailed',
+  WorktreeConflict: 'WorktreeConflict',
+  WorktreeDirty: 'WorktreeDirty',
+  // ports
+  PortInUse: 'PortInUse',
+  PortRangeExhausted: 'PortRangeExhausted',
+  PortAllocated: 'PortAllocated',
+  PortRaced: 'PortRaced',
+  // environment and teardown
+  SetupFailed: 'SetupFailed',
+  TeardownFailed: 'TeardownFailed',
+  // services
+  PlanInvalid: 'PlanInvalid',
+  ServiceSetupFailed: 'ServiceSetupFailed',
+  ServiceSpawnFailed: 'ServiceSpawnFailed',
+  ServiceExited: 'ServiceExited',
+  ServiceNotReady: 'ServiceNotReady',
+  // prompt
+  PromptMissing: 'PromptMissing',
+  // the workflow itself
+  ProvisioningFailed: 'ProvisioningFailed',
+  CleanupFailed: 'CleanupFailed',
+  Cancelled: 'Cancelled',
+  /** A failure that carried no type of ours (a bug, or an SDK/timeout failure). */
+  Error: 'Error',
+} as const;
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

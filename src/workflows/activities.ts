@@ -1,0 +1,106 @@
+// The activities as the workflow calls them: one proxy per kind of work (records, host-bound steps,
+// supervision), wrapped in typed functions that carry the one-line summary the Temporal UI shows for
+// every activity call.
+import {
+  ActivityCancellationType,
+  type ActivityOptions,
+  proxyActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { AllocatedPort, CellEnvironment, CellPlan, ReadyCell, ServiceCall } from '../cells/plan.js';
+import type { Failure } from '../cells/schema.js';
+import type { CellStatus } from '../cells/status.js';
+import { CellStatusKey } from '../temporal/searchAttributes.js';
+
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds' };
+
+/** Short record writes: retried until the database answers. */
+const records = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumInterval: '10 seconds' },
+});
+
+/**
+ * Host-bound activities (worktree, ports, environment, services, prompt) run on the task queue of
+ * the cell's host. Transient failures retry with backoff; permanent ones are non-retryable
+ * ApplicationFailures and end the attempt at once.
+ */
+const hostOptions: ActivityOptions = {
+  startToCloseTimeout: '20 minutes',
+  heartbeatTimeout: '10 seconds',
+  // The promise settles only once the activity has really stopped, so a service spawned by a
+  // cancelled attempt always has its compensation registered before rollback runs.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { ...retry, maximumAttempts: 5 },
+};
+
+/** Supervision runs for as long as the cell lives: retried without limit (a worker restart is normal). */
+const supervisionOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry,
+};
+
+const summary = (text: string) => ({ summary: text });
+const names = (plan: CellPlan) => plan.services.map((s) => s.name).join(', ') || 'no services';
+
+/** The argument of every per-service activity, built in one place. */
+export const serviceCall = (cell: ReadyCell, name: string): ServiceCall | undefined => {
+  const service = cell.plan.services.find((s) => s.name === name);
+  return service && { ...cell, service };
+};
+
+/** Every activity of a cell's workflow, bound to the task queue of the cell's host. */
+export function cellActivities(hostTaskQueue: string | undefined) {
+  const host = proxyActivities<Activities>({ ...hostOptions, taskQueue: hostTaskQueue });
+  const watcher = proxyActivities<Activities>({ ...supervisionOptions, taskQueue: hostTaskQueue });
+  return {
+    /** Records a status (and failure: null clears it) and mirrors it in the CellStatus search attribute. */
+    async setStatus(cellId: string, status: CellStatus, failure?: Failure | null): Promise<void> {
+      await records.setCellStatus.executeWithOptions(summary(`status → ${status}`), [
+        { cellId, status, failure },
+      ]);
+      upsertSearchAttributes([{ key: CellStatusKey, value: status }]);
+    },
+    validate: (cellId: string) =>
+      host.validateCell.executeWithOptions(summary('check the request and plan the cell'), [{ cellId }]),
+    createWorktree: (plan: CellPlan) =>
+      host.createWorktree.executeWithOptions(summary(`git worktree add ${plan.branch}`), [plan]),
+    inspectWorktree: (plan: CellPlan) =>
+      host.inspectWorktree.executeWithOptions(summary('inspect worktree before archiving'), [plan]),
+    removeWorktree: (plan: CellPlan) =>
+      host.removeWorktree.executeWithOptions(summary(`remove worktree ${plan.branch}`), [plan]),
+    allocatePorts: (plan: CellPlan) =>
+      host.allocatePorts.executeWithOptions(summary(`allocate ports for ${names(plan)}`), [plan]),
+    releasePorts: (plan: CellPlan) =>
+      host.releasePorts.executeWithOptions(summary(`release ports of ${plan.cellId}`), [plan]),
+    prepareEnvironment: (plan: CellPlan, ports: AllocatedPort[]) =>
+      host.prepareEnvironment.executeWithOptions(
+        summary(`write env, run ${plan.setup.length} setup commands`),
+        [{ plan, ports }],
+      ),
+    runTeardown: (plan: CellPlan, ports: AllocatedPort[], env?: CellEnvironment) =>
+      host.runTeardown.executeWithOptions(summary(`teardown (${plan.teardown.length} commands)`), [
+        { plan, ports, env: env?.env },
+      ]),
+    startService: (call: ServiceCall, why = `start service ${call.service.name}`) =>
+      host.startService.executeWithOptions(summary(why), [call]),
+    awaitService: (call: ServiceCall, condition: 'ready' | 'completed') =>
+      host.awaitService.executeWithOptions(
+        summary(
+          `wait for ${call.service.name} to be ${condition}${call.service.readiness ? ` (${call.service.readiness.type} probe)` : ''}`,
+        ),
+        [{ ...call, condition }],
+      ),
+    stopService: (call: ServiceCall, why = `stop service ${call.service.name}`) =>
+      host.stopService.executeWithOptions(summary(why), [call]),
+    assemblePrompt: (cell: ReadyCell) =>
+      host.assemblePrompt.executeWithOptions(summary('assemble the agent prompt'), [cell]),
+    watchServices: (cell: ReadyCell, ignore: string[]) =>
+      watcher.watchServices.executeWithOptions(summary('supervise services'), [{ ...cell, ignore }]),
+  };
+}
+
+export type CellActivities = ReturnType<typeof cellActivities>;

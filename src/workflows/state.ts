@@ -1,0 +1,68 @@
+// Shapes crossing the workflow boundary, and what the workflow keeps between steps. Types only:
+// this file is bundled into the deterministic sandbox.
+import type { CellPlan, OnFailure, ReadyCell } from '../cells/plan.js';
+import type { Failure } from '../cells/schema.js';
+import type { CellStatus } from '../cells/status.js';
+
+export interface ProvisionCellInput {
+  cellId: string;
+  workspaceId: string;
+  templateId: string;
+  /** Task queue of the worker on the cell's host (worktree, ports, services run there). */
+  hostTaskQueue?: string;
+  /** On a provisioning failure: keep the cell for inspection (default) or roll back at once. */
+  onFailure?: OnFailure;
+  /** A preserved failed cell with no action for this long rolls back by itself. */
+  preserveForMs?: number;
+  /** After ready, continue as new past this many history events (default 2,000). */
+  historyLimit?: number;
+  /** Set when the workflow continues as new: the live cell the previous run handed over. */
+  resume?: LiveState;
+}
+
+export interface ProvisionCellResult {
+  cellId: string;
+  status: CellStatus;
+  failure?: Failure;
+}
+
+/** What provisioning has done so far; a retry after a preserved failure skips what is here. */
+export interface Progress {
+  plan?: CellPlan;
+  worktree?: boolean;
+  ports?: ReadyCell['ports'];
+  env?: ReadyCell['env'];
+  servicesReady?: boolean;
+}
+
+/** What the live phase knows of its cell; carried across continue-as-new. */
+export interface LiveState {
+  cell: ReadyCell;
+  /** Restarts so far, per service. */
+  restarts: Record<string, number>;
+  /** Services a person stopped (or left exited by their policy): supervision leaves them alone. */
+  stopped: string[];
+}
+
+export type ServiceAction = 'stop' | 'start' | 'restart';
+
+/** Reported by the supervision activity when a service needs attention. */
+export interface ServiceEvent {
+  service: string;
+  kind: 'exited' | 'unhealthy';
+  exitCode: number | null;
+  detail: string;
+}
+
+/** What people asked for, as the signal and update handlers record it. */
+export interface Control {
+  cancel: boolean;
+  retry: boolean;
+  cleanup: boolean;
+  archive: boolean;
+  commands: Array<{ service: string; action: ServiceAction }>;
+  /** Set once the cell is provisioned (or resumed live): the live phase's cell. */
+  live?: ReadyCell;
+  /** Cancels the running provisioning attempt (set while one runs). */
+  interruptProvisioning?: () => void;
+}
