@@ -1,4 +1,4 @@
-import type { Workspace } from '../config/env.js';
+import { DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, type Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { createEnvironmentActivities } from './environment.js';
@@ -17,14 +17,11 @@ export interface ActivityDeps {
   configs: ConfigLoader;
   /** Name of this host: port allocations are unique per host. */
   host: string;
-  /** Bound on each setup and teardown command (default 10 minutes). */
+  /** Bound on each setup and teardown command (HIVE_SETUP_TIMEOUT_MS). */
   setupTimeoutMs?: number;
-  /** Time between SIGTERM and SIGKILL when stopping a service (default 5 s). */
+  /** Time between SIGTERM and SIGKILL when stopping a service (HIVE_STOP_GRACE_MS). */
   stopGraceMs?: number;
 }
-
-export const DEFAULT_SETUP_TIMEOUT_MS = 10 * 60_000;
-export const DEFAULT_STOP_GRACE_MS = 5_000;
 
 /** All activities the worker registers, grouped by domain, built from their dependencies. */
 export function createActivities(deps: ActivityDeps) {

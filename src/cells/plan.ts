@@ -95,4 +95,12 @@ export interface ServiceCall extends ReadyCell {
   service: ServicePlan;
 }
 
+/** Reported by supervision when a service needs attention. */
+export interface ServiceEvent {
+  service: string;
+  kind: 'exited' | 'unhealthy';
+  exitCode: number | null;
+  detail: string;
+}
+
 export type OnFailure = CellRequest['onFailure'];

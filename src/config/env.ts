@@ -9,6 +9,10 @@ export interface Workspace {
   path: string;
 }
 
+/** Defaults of the activities' timings, also used where activities are built without a config. */
+export const DEFAULT_SETUP_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_STOP_GRACE_MS = 5_000;
+
 const WORKSPACE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
 function isGitRepository(dir: string): boolean {
@@ -81,6 +85,18 @@ export function envSchema(cwd: string) {
         .min(0)
         .default(24 * 60 * 60 * 1000)
         .describe('How long a preserved failed cell waits for retry or cancel before rolling back'),
+      HIVE_SETUP_TIMEOUT_MS: z.coerce
+        .number({ error: 'a number of milliseconds' })
+        .int()
+        .min(1)
+        .default(DEFAULT_SETUP_TIMEOUT_MS)
+        .describe('Bound on each setup and teardown command of a template'),
+      HIVE_STOP_GRACE_MS: z.coerce
+        .number({ error: 'a number of milliseconds' })
+        .int()
+        .min(0)
+        .default(DEFAULT_STOP_GRACE_MS)
+        .describe('Time a stopping service gets between SIGTERM and SIGKILL (and for its stop command)'),
       HIVE_LOG_LEVEL: z
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info')
@@ -120,6 +136,8 @@ export function envSchema(cwd: string) {
         logLevel: env.HIVE_LOG_LEVEL,
         hostId: env.HIVE_HOST_ID,
         preserveFailedForMs: env.HIVE_PRESERVE_FAILED_MS,
+        setupTimeoutMs: env.HIVE_SETUP_TIMEOUT_MS,
+        stopGraceMs: env.HIVE_STOP_GRACE_MS,
         temporal: {
           address: env.TEMPORAL_ADDRESS,
           namespace: env.TEMPORAL_NAMESPACE,

@@ -65,7 +65,14 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
         address: server.address,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        deps: { db, workspaces: config.workspaces, configs, host: config.hostId },
+        deps: {
+          db,
+          workspaces: config.workspaces,
+          configs,
+          host: config.hostId,
+          setupTimeoutMs: config.setupTimeoutMs,
+          stopGraceMs: config.stopGraceMs,
+        },
       });
       const running = worker.run();
       running.catch((error: unknown) => log(`worker stopped: ${String(error)}`));

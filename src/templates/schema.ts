@@ -30,8 +30,10 @@ const probeTiming = {
     .number()
     .int()
     .min(1)
-    .default(120)
-    .describe('Failed probes in a row before the service counts as failed'),
+    .default(3)
+    .describe(
+      'Failed probes in a row, after the service was ready, before it counts as unhealthy (before that, readiness waits up to readyTimeoutMs)',
+    ),
 };
 
 /** Readiness probes, modelled on process-compose's readiness_probe. */

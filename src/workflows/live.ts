@@ -9,19 +9,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { Step, serviceStep } from '../cells/catalog.js';
-import type { CellActivities } from './activities.js';
-import { serviceCall } from './activities.js';
+import type { ServiceEvent } from '../cells/plan.js';
+import { type CellActivities, serviceCall } from './activities.js';
 import { cleanUp } from './cleanup.js';
-import type { Compensation } from './saga.js';
-import { undoAll } from './saga.js';
-import type {
-  Control,
-  LiveState,
-  ProvisionCellInput,
-  ProvisionCellResult,
-  ServiceAction,
-  ServiceEvent,
-} from './state.js';
+import { type Compensation, undoAll } from './saga.js';
+import type { Control, LiveState, ProvisionCellInput, ProvisionCellResult, ServiceAction } from './state.js';
 
 /** History bound: past this many events the workflow continues as new with its state. */
 const MAX_HISTORY_EVENTS = 2_000;

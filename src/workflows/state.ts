@@ -46,14 +46,6 @@ export interface LiveState {
 
 export type ServiceAction = 'stop' | 'start' | 'restart';
 
-/** Reported by the supervision activity when a service needs attention. */
-export interface ServiceEvent {
-  service: string;
-  kind: 'exited' | 'unhealthy';
-  exitCode: number | null;
-  detail: string;
-}
-
 /** What people asked for, as the signal and update handlers record it. */
 export interface Control {
   cancel: boolean;

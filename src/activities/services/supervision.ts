@@ -1,6 +1,5 @@
-import type { ReadyCell } from '../../cells/plan.js';
+import type { ReadyCell, ServiceEvent } from '../../cells/plan.js';
 import type { Db } from '../../db/client.js';
-import type { ServiceEvent } from '../../workflows/state.js';
 import { type ExitRegistry, isSameProcess } from '../processes.js';
 import { inActivity } from '../steps.js';
 import { serviceContext } from './context.js';
