@@ -20,6 +20,13 @@ export function heartbeat(details?: unknown): void {
   inActivity()?.heartbeat(details);
 }
 
+/** Logs through the Temporal activity logger (with the activity's ids), or the console outside one. */
+export function warn(message: string, meta: Record<string, unknown>): void {
+  const activity = inActivity();
+  if (activity) activity.log.warn(message, meta);
+  else console.warn(message, meta);
+}
+
 /** Operation updates can come every probe period; one event a second per step is plenty to watch. */
 const OPERATION_EVENT_EVERY_MS = 1_000;
 
@@ -91,7 +98,8 @@ export function createStepRecorder(db: Db) {
       inActivity()?.heartbeat({ operation });
       await db.step
         .update({ where: { cellId_name_kind: { cellId, name, kind: 'forward' } }, data: { operation } })
-        .catch(() => {});
+        // Progress is best effort: a missed update must not fail the step, but is not hidden either.
+        .catch((error: unknown) => warn('could not record the current operation', { cellId, name, error }));
       const key = `${cellId}/${name}`;
       const now = Date.now();
       if (now - (lastOperationEvent.get(key) ?? 0) < OPERATION_EVENT_EVERY_MS) return;

@@ -15,7 +15,7 @@ import {
   terminateGroup,
   waitGroupGone,
 } from '../processes.js';
-import { heartbeat, type StepRecorder } from '../steps.js';
+import { heartbeat, type StepRecorder, warn } from '../steps.js';
 import { metaPath } from '../worktree.js';
 import { type ServiceContext, serviceContext } from './context.js';
 
@@ -155,6 +155,7 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
             }).catch((error: unknown) => ({ exitCode: String(error) }));
             // A failing stop command does not keep the service alive: the group is signalled next.
             if (result.exitCode !== 0) {
+              warn('stop command failed; signalling the process group', { service: ctx.name, result });
               await appendFile(ctx.logFile, `stop command exited ${result.exitCode}; signalling the group\n`);
             }
             await waitGroupGone(row.pgid, stopGraceMs);
