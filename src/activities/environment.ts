@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorType, Step } from '../cells/catalog.js';
 import type { AllocatedPort, CellEnvironment, CellPlan, ServicePlan } from '../cells/plan.js';
-import { resolvePlaceholders } from '../templates/placeholders.js';
+import { optionVariable, resolvePlaceholders } from '../templates/placeholders.js';
 import { runCommands } from './commands.js';
 import { permanent, tail } from './failures.js';
 import { fingerprintOf, runOnce } from './markers.js';
@@ -17,9 +17,13 @@ export interface EnvironmentDeps {
 
 const envName = (service: string) => service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 
-/** dotenv quoting: values with spaces, quotes or `#` are double-quoted with escapes. */
-function dotenvLine(key: string, value: string): string {
-  return /^[\w@%+=:,./-]*$/.test(value) ? `${key}=${value}` : `${key}=${JSON.stringify(value)}`;
+/**
+ * One line of `.hive/env`. Values come from requests too, so they are single-quoted (a `'` inside
+ * written as `'\''`): sourcing the file with `. .hive/env` never expands or runs anything, and
+ * dotenv parsers read single-quoted values literally.
+ */
+export function dotenvLine(key: string, value: string): string {
+  return /^[\w@%+=:,./-]*$/.test(value) ? `${key}=${value}` : `${key}='${value.replaceAll("'", "'\\''")}'`;
 }
 
 /** The environment one service runs with: the cell's, then what is its own. */
@@ -44,6 +48,7 @@ export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit
     port: portOf,
     option: (name: string) => plan.options[name],
   });
+  const command = (text: string, self?: string) => resolvePlaceholders(text, values(self), 'command');
   const env: Record<string, string> = {
     HIVE_CELL_ID: plan.cellId,
     HIVE_CELL_DIR: plan.worktreePath,
@@ -59,6 +64,8 @@ export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit
       env[`${envName(service.name)}_${envName(p.name)}_PORT`] = String(p.port);
     }
   }
+  // Option values reach commands only through these variables (see templates/placeholders.ts).
+  for (const [name, value] of Object.entries(plan.options)) env[optionVariable(name)] = String(value);
   for (const [key, value] of Object.entries(plan.env)) env[key] = resolvePlaceholders(value, values());
   const services: CellEnvironment['services'] = {};
   for (const service of plan.services) {
@@ -71,11 +78,17 @@ export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit
       own[key] = resolvePlaceholders(value, values(service.name));
     services[service.name] = {
       env: own,
-      run: resolvePlaceholders(service.run, values(service.name)),
-      setup: service.setup.map((cmd) => resolvePlaceholders(cmd, values(service.name))),
+      run: command(service.run, service.name),
+      setup: service.setup.map((cmd) => command(cmd, service.name)),
+      stop: service.stop === undefined ? undefined : command(service.stop, service.name),
     };
   }
-  return { env, services };
+  return {
+    env,
+    services,
+    setup: plan.setup.map((cmd) => command(cmd)),
+    teardown: plan.teardown.map((cmd) => command(cmd)),
+  };
 }
 
 export function createEnvironmentActivities({ steps, setupTimeoutMs }: EnvironmentDeps) {
@@ -104,9 +117,9 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs }: Environme
               .map(([k, v]) => dotenvLine(k, v))
               .join('\n')}\n`,
           );
-          await runOnce(metaPath(plan, 'setup.done'), fingerprintOf([plan.setup, resolved.env]), () =>
+          await runOnce(metaPath(plan, 'setup.done'), fingerprintOf([resolved.setup, resolved.env]), () =>
             runCommands({
-              commands: plan.setup,
+              commands: resolved.setup,
               cwd: plan.worktreePath,
               env: resolved.env,
               logFile,
@@ -151,13 +164,15 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs }: Environme
     }: {
       plan: CellPlan;
       ports: AllocatedPort[];
-      env?: Record<string, string>;
+      env?: CellEnvironment;
     }): Promise<{ commands: number }> {
       return steps.withStep({ cellId: plan.cellId, name: Step.teardown, kind: 'compensation' }, async () => {
+        // A cell provisioned before teardown commands were part of the environment resolves them now.
+        const resolved = env?.teardown ? env : resolveEnvironment(plan, ports);
         await runCommands({
-          commands: plan.teardown,
+          commands: resolved.teardown,
           cwd: plan.worktreePath,
-          env: env ?? resolveEnvironment(plan, ports).env,
+          env: resolved.env,
           logFile: path.join(plan.worktreePath, CELL_META_DIR, 'logs', 'teardown.log'),
           timeoutMs: setupTimeoutMs,
           failure: (command, result) =>

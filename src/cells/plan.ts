@@ -77,7 +77,10 @@ export interface CellEnvironment {
    * Per service: only what differs from the cell-wide env (PORT, its own env), and its commands
    * with placeholders resolved. A service runs with `{ ...env, ...services[name].env }`.
    */
-  services: Record<string, { env: Record<string, string>; run: string; setup: string[] }>;
+  services: Record<string, { env: Record<string, string>; run: string; setup: string[]; stop?: string }>;
+  /** The template's setup and teardown commands, placeholders resolved. */
+  setup: string[];
+  teardown: string[];
   envFile: string;
   /** Last lines of the setup commands' output. */
   setupLogTail?: string;

@@ -3,10 +3,20 @@ import type { OptionSpec, PortSpec, ServiceSpec, Template } from './schema.js';
 
 export type OptionValues = Record<string, string | number | boolean>;
 
+/** A string option: its declared constraints (values are data anyway; these keep them sensible). */
+function stringType(spec: Extract<OptionSpec, { type: 'string' }>): z.ZodType {
+  if (spec.values) return z.enum(spec.values as [string, ...string[]]);
+  let type = z.string();
+  if (spec.maxLength !== undefined) type = type.max(spec.maxLength);
+  if (spec.pattern !== undefined)
+    type = type.regex(new RegExp(spec.pattern, 'u'), `must match ${spec.pattern}`);
+  return type;
+}
+
 function optionType(spec: OptionSpec) {
   const base: z.ZodType =
     spec.type === 'string'
-      ? z.string()
+      ? stringType(spec)
       : spec.type === 'number'
         ? z.number()
         : spec.type === 'boolean'

@@ -103,7 +103,25 @@ export type ServiceSpec = z.output<typeof ServiceSpec>;
 
 /** Template options: a small typed schema, turned into JSON Schema for clients. */
 export const OptionSpec = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('string'), description: z.string().optional(), default: z.string().optional() }),
+  z.object({
+    type: z.literal('string'),
+    description: z.string().optional(),
+    default: z.string().optional(),
+    pattern: z
+      .string()
+      .refine((p) => {
+        try {
+          new RegExp(p, 'u');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'a valid regular expression')
+      .optional()
+      .describe('A value must match this regular expression (anchor it with ^…$ to match all of it)'),
+    maxLength: z.number().int().min(1).optional().describe('Longest accepted value'),
+    values: z.array(z.string()).min(1).optional().describe('The only values accepted'),
+  }),
   z.object({ type: z.literal('number'), description: z.string().optional(), default: z.number().optional() }),
   z.object({
     type: z.literal('boolean'),

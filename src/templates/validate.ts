@@ -135,6 +135,13 @@ function checkPlaceholders(base: string, template: Template, enabled: Services):
     }
   };
   for (const [key, value] of Object.entries(template.env)) check(`${base}.env.${key}`, value);
+  // Template-level commands get the same placeholders as services' (only $PORT:<service> forms).
+  template.setup.forEach((cmd, i) => {
+    check(`${base}.setup.${i}`, cmd);
+  });
+  template.teardown.forEach((cmd, i) => {
+    check(`${base}.teardown.${i}`, cmd);
+  });
   for (const [name, service] of enabled) {
     const at = `${base}.services.${name}`;
     check(`${at}.run`, service.run, name);
@@ -142,6 +149,7 @@ function checkPlaceholders(base: string, template: Template, enabled: Services):
     service.setup.forEach((cmd, i) => {
       check(`${at}.setup.${i}`, cmd, name);
     });
+    if (service.stop !== undefined) check(`${at}.stop`, service.stop, name);
     const probe = service.readiness;
     if (
       probe &&

@@ -83,7 +83,7 @@ export function cellActivities(hostTaskQueue: string | undefined) {
       ),
     runTeardown: (plan: CellPlan, ports: AllocatedPort[], env?: CellEnvironment) =>
       host.runTeardown.executeWithOptions(summary(`teardown (${plan.teardown.length} commands)`), [
-        { plan, ports, env: env?.env },
+        { plan, ports, env },
       ]),
     startService: (call: ServiceCall, why = `start service ${call.service.name}`) =>
       host.startService.executeWithOptions(summary(why), [call]),

@@ -143,7 +143,8 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
         async () => {
           const row = await db.serviceInstance.findUnique({ where: instance(ctx) });
           if (!row?.pgid) return { stopped: false };
-          const stop = call.service.stop;
+          // (A cell provisioned before stop commands were resolved into its environment has the raw one.)
+          const stop = call.env.services[ctx.name]?.stop ?? call.service.stop;
           if (stop && (await groupAlive(row.pgid))) {
             // Where the service runs, with its env: the same place as its start command.
             const result = await runCommand({
