@@ -4,6 +4,7 @@ import Handlebars from 'handlebars';
 import { ErrorType, Step } from '../cells/catalog.js';
 import type { CellPlan, ReadyCell } from '../cells/plan.js';
 import type { Db } from '../db/client.js';
+import { containedPath } from '../templates/paths.js';
 import { permanent } from './failures.js';
 import type { StepRecorder } from './steps.js';
 import { metaPath } from './worktree.js';
@@ -72,18 +73,29 @@ async function readFragments(
   context: object,
 ): Promise<Array<{ source: string; content: string }>> {
   const fragments: Array<{ source: string; content: string }> = [];
-  for (const entry of plan.prompts) {
-    const full = path.resolve(plan.workspacePath, entry);
-    const info = await stat(full).catch(() => undefined);
-    if (!info)
-      throw permanent(ErrorType.PromptMissing, `prompt file ${entry} does not exist`, {
-        hint: `Create ${full}.`,
+  // Every file read, a folder's entries too, must really lie inside the workspace: a fragment is
+  // stored with the cell and shown by the API.
+  const contained = async (relative: string) => {
+    const found = await containedPath(plan.workspacePath, relative);
+    if (found.ok) return found.path;
+    if (found.reason === 'missing') {
+      throw permanent(ErrorType.PromptMissing, `prompt file ${relative} does not exist`, {
+        hint: `Create ${found.path}.`,
       });
-    const files = info.isDirectory()
-      ? (await readdir(full))
-          .filter((f) => /\.(md|txt|hbs)$/.test(f))
-          .sort()
-          .map((f) => path.join(full, f))
+    }
+    throw permanent(ErrorType.PathOutside, `prompt file ${relative} resolves outside the workspace`, {
+      hint: 'Keep prompt files inside the workspace; a symlink must point inside it too.',
+    });
+  };
+  for (const entry of plan.prompts) {
+    const full = await contained(entry);
+    const files = (await stat(full)).isDirectory()
+      ? await Promise.all(
+          (await readdir(full))
+            .filter((f) => /\.(md|txt|hbs)$/.test(f))
+            .sort()
+            .map((f) => contained(path.relative(plan.workspacePath, path.join(full, f)))),
+        )
       : [full];
     for (const file of files) {
       // Fragments may use the same context ({{services}}, {{cell.branch}}, …).

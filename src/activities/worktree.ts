@@ -1,5 +1,16 @@
 import { constants } from 'node:fs';
-import { appendFile, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  copyFile,
+  lstat,
+  mkdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { type SimpleGit, simpleGit } from 'simple-git';
@@ -81,10 +92,18 @@ async function copyIncludedFiles(plan: CellPlan): Promise<string[]> {
     .filter((f) => f && !f.startsWith('.cells/') && !f.startsWith(`${CELL_META_DIR}/`))
     .filter((f) => (include(f) || include(path.basename(f))) && !ignore(f) && !ignore(path.basename(f)));
   for (const file of files) {
+    const source = path.join(plan.workspacePath, file);
     const target = path.join(plan.worktreePath, file);
     await mkdir(path.dirname(target), { recursive: true });
-    // FICLONE: a reflink on file systems that support it, a plain copy elsewhere.
-    await copyFile(path.join(plan.workspacePath, file), target, constants.COPYFILE_FICLONE);
+    if ((await lstat(source)).isSymbolicLink()) {
+      // A symlink is copied as the link it is, never as its target's contents (which may lie
+      // outside the workspace); a re-run replaces the link it made.
+      await rm(target, { force: true });
+      await symlink(await readlink(source), target);
+    } else {
+      // FICLONE: a reflink on file systems that support it, a plain copy elsewhere.
+      await copyFile(source, target, constants.COPYFILE_FICLONE);
+    }
   }
   return files;
 }

@@ -60,6 +60,8 @@ export const ErrorType = {
   ServiceNotReady: 'ServiceNotReady',
   // prompt
   PromptMissing: 'PromptMissing',
+  /** A path from the config (prompt, include, cwd) that resolves outside its workspace or worktree. */
+  PathOutside: 'PathOutside',
   // the workflow itself
   ProvisioningFailed: 'ProvisioningFailed',
   CleanupFailed: 'CleanupFailed',

@@ -1,18 +1,14 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import semver from 'semver';
 import type { Workspace } from '../config/env.js';
-import { error, type Finding, warning } from './findings.js';
+import { error, type Finding } from './findings.js';
 import {
-  availableMemoryMb,
-  freeDiskMb,
-  freePortsInRange,
-  isGitRepo,
-  isPortFree,
-  portHolder,
-  probeExecutable,
-  resolveCommit,
-} from './hostChecks.js';
+  checkCapacity,
+  checkExecutables,
+  checkPorts,
+  checkPrompts,
+  checkRepository,
+  checkServiceDirs,
+} from './hostFindings.js';
 import type { LoadedConfig } from './loader.js';
 import { enabledServices, findCycle, type OptionValues, optionsSchema, portsOf } from './model.js';
 import { findPlaceholders } from './placeholders.js';
@@ -178,164 +174,6 @@ function checkPlaceholders(base: string, template: Template, enabled: Services):
   return findings;
 }
 
-async function checkExecutables(base: string, template: Template): Promise<Finding[]> {
-  const checks = Object.entries(template.requirements.executables).map(async ([name, range]) => {
-    const where = `${base}.requirements.executables.${name}`;
-    if (!semver.validRange(range)) {
-      return [error(where, `"${range}" is not a semver range`, 'Write a range such as ">=14" or "^20.1".')];
-    }
-    const found = await probeExecutable(name);
-    if (!found.path) {
-      return [
-        error(where, `${name} is not on PATH`, `Install ${name} (${range}) or add its folder to PATH.`),
-      ];
-    }
-    if (!found.version) {
-      return range === '*'
-        ? []
-        : [warning(where, `could not read the version of ${found.path}`, `Make sure it satisfies ${range}.`)];
-    }
-    if (!semver.satisfies(found.version, range)) {
-      return [
-        error(
-          where,
-          `${name} ${found.version} at ${found.path} does not satisfy ${range}`,
-          `Install a version matching ${range}, or put it first on PATH.`,
-        ),
-      ];
-    }
-    return [];
-  });
-  return (await Promise.all(checks)).flat();
-}
-
-async function checkPorts(base: string, enabled: Services): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  const fixed = new Map<number, string>();
-  const ranges = new Map<string, { from: number; to: number; wanted: number; where: string }>();
-  for (const [name, service] of enabled) {
-    for (const [portName, spec] of Object.entries(portsOf(service))) {
-      const where = `${base}.services.${name}.ports.${portName}`;
-      if (typeof spec === 'number') {
-        const twice = fixed.get(spec);
-        if (twice) {
-          findings.push(
-            error(where, `port ${spec} is also fixed at ${twice}`, 'Give each fixed port to one service.'),
-          );
-          continue;
-        }
-        fixed.set(spec, where);
-        if (!(await isPortFree(spec))) {
-          const holder = await portHolder(spec);
-          findings.push(
-            error(
-              where,
-              `fixed port ${spec} is in use${holder ? ` by ${holder}` : ''}`,
-              `Stop what holds ${spec}, or use a range or "any" for this port.`,
-            ),
-          );
-        }
-      } else if (Array.isArray(spec)) {
-        const key = `${spec[0]}-${spec[1]}`;
-        const entry = ranges.get(key) ?? { from: spec[0], to: spec[1], wanted: 0, where };
-        entry.wanted++;
-        ranges.set(key, entry);
-      }
-    }
-  }
-  for (const { from, to, wanted, where } of ranges.values()) {
-    const free = await freePortsInRange(from, to, wanted);
-    if (free.length < wanted) {
-      findings.push(
-        error(
-          where,
-          `range ${from}-${to} has ${free.length} free port(s); ${wanted} needed`,
-          'Widen the range, free ports in it, or use "any".',
-        ),
-      );
-    }
-  }
-  return findings;
-}
-
-async function checkCapacity(base: string, template: Template, workspace: Workspace): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  const { minFreeDiskMb, minFreeMemoryMb } = template.requirements;
-  if (minFreeDiskMb !== undefined) {
-    const free = await freeDiskMb(workspace.path);
-    if (free < minFreeDiskMb) {
-      findings.push(
-        error(
-          `${base}.requirements.minFreeDiskMb`,
-          `${free} MB free on the workspace's disk; the template needs ${minFreeDiskMb} MB`,
-          'Free disk space, or archive cells you no longer need.',
-        ),
-      );
-    }
-  }
-  if (minFreeMemoryMb !== undefined) {
-    const free = await availableMemoryMb();
-    if (free < minFreeMemoryMb) {
-      findings.push(
-        error(
-          `${base}.requirements.minFreeMemoryMb`,
-          `${free} MB of memory available; the template needs ${minFreeMemoryMb} MB`,
-          'Stop other cells or processes, or lower the requirement if it is too cautious.',
-        ),
-      );
-    }
-  }
-  return findings;
-}
-
-async function checkRepository(workspace: Workspace, baseRef: string): Promise<Finding[]> {
-  if (!(await isGitRepo(workspace.path))) {
-    return [
-      error(
-        'workspace',
-        `${workspace.path} is not a git repository`,
-        'Run git init there, or register another path.',
-      ),
-    ];
-  }
-  if (!(await resolveCommit(workspace.path, baseRef))) {
-    return [
-      error(
-        'baseRef',
-        `"${baseRef}" does not name a commit in ${workspace.path}`,
-        'Use an existing branch, tag or commit (default HEAD needs at least one commit).',
-      ),
-    ];
-  }
-  return [];
-}
-
-async function checkPrompts(base: string, template: Template, workspace: Workspace): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  for (const [i, prompt] of template.prompts.entries()) {
-    const full = path.resolve(workspace.path, prompt);
-    const inside = full === workspace.path || full.startsWith(`${workspace.path}${path.sep}`);
-    if (!inside) {
-      findings.push(
-        error(
-          `${base}.prompts.${i}`,
-          `${prompt} is outside the workspace`,
-          'Keep prompt files inside the workspace.',
-        ),
-      );
-    } else if (!(await stat(full).catch(() => undefined))) {
-      findings.push(
-        error(
-          `${base}.prompts.${i}`,
-          `prompt file or folder ${prompt} does not exist`,
-          `Create ${full}, or remove it from prompts.`,
-        ),
-      );
-    }
-  }
-  return findings;
-}
-
 /**
  * The dry run: everything that can be known before provisioning, read from the config and the real
  * host, changing nothing. POST /cells runs it first and the workflow runs it again at run time.
@@ -376,6 +214,7 @@ export async function validateTemplate(request: ValidationRequest): Promise<Vali
         checkCapacity(base, template, workspace),
         checkRepository(workspace, request.baseRef ?? 'HEAD'),
         checkPrompts(base, template, workspace),
+        checkServiceDirs(base, enabled, workspace),
       ])
     ).flat(),
   ];

@@ -4,6 +4,7 @@ import { appendFile } from 'node:fs/promises';
 import { ErrorType, serviceStep } from '../../cells/catalog.js';
 import type { ServiceCall } from '../../cells/plan.js';
 import type { Db } from '../../db/client.js';
+import { containedPath } from '../../templates/paths.js';
 import { runCommand, runCommands } from '../commands.js';
 import { permanent } from '../failures.js';
 import { fingerprintOf, runOnce } from '../markers.js';
@@ -31,6 +32,17 @@ export interface ServiceControlDeps {
 /** Process control of services: start (or adopt), stop. */
 export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeoutMs }: ServiceControlDeps) {
   const instance = (ctx: ServiceContext) => ({ cellId_name: { cellId: ctx.cellId, name: ctx.name } });
+
+  /** The service's folder, with symlinks followed, is inside its worktree. */
+  async function requireInsideWorktree(call: ServiceCall, ctx: ServiceContext) {
+    const found = await containedPath(call.plan.worktreePath, call.service.cwd ?? '.');
+    if (found.ok) return;
+    throw permanent(
+      found.reason === 'missing' ? ErrorType.PlanInvalid : ErrorType.PathOutside,
+      `${ctx.name}: cwd ${call.service.cwd} ${found.reason === 'missing' ? 'does not exist' : `resolves outside the worktree (${found.path})`}`,
+      { hint: 'Give a folder of the repository, relative to its root.' },
+    );
+  }
 
   /** The service's own setup commands, once per distinct set of commands. */
   async function runServiceSetup(call: ServiceCall, ctx: ServiceContext) {
@@ -102,6 +114,7 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
             return { pid: existing.pid, adopted: true };
           }
           if (existing?.pgid) await terminateGroup(existing.pgid, stopGraceMs);
+          await requireInsideWorktree(call, ctx);
           await runServiceSetup(call, ctx);
           const run = call.env.services[ctx.name]?.run;
           if (run === undefined)
