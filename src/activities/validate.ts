@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ErrorType, Step } from '../cells/catalog.js';
+import { recordEvent } from '../cells/events.js';
 import type { CellPlan, ServicePlan } from '../cells/plan.js';
 import type { Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
@@ -41,7 +42,60 @@ function servicePlan(name: string, spec: ServiceSpec): ServicePlan {
   };
 }
 
+/** What a re-plan compares to tell which steps must run again. */
+const PLAN_PARTS = ['services', 'env', 'setup', 'teardown', 'prompts', 'options', 'includePatterns'] as const;
+export type PlanPart = (typeof PLAN_PARTS)[number];
+
 export function createValidateActivities({ db, steps, workspaces, configs, host }: ValidateDeps) {
+  /** The request (from its record) against the workspace's current config: the plan, or why not. */
+  async function planCell(cellId: string): Promise<CellPlan> {
+    const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
+    const workspace = workspaces.find((w) => w.id === cell.workspaceId);
+    if (!workspace) {
+      throw permanent(ErrorType.WorkspaceUnknown, `workspace "${cell.workspaceId}" is no longer registered`, {
+        hint: 'Register it again in HIVE_WORKSPACES and retry.',
+      });
+    }
+    const result = await validateTemplate({
+      workspace,
+      loaded: await configs.load(workspace.path),
+      templateId: cell.templateId,
+      options: JSON.parse(cell.options) as Record<string, unknown>,
+      baseRef: cell.baseRef,
+    });
+    if (!result.ok || !result.template || !result.options) {
+      const errors = result.findings.filter((f) => f.severity === 'error');
+      throw permanent(ErrorType.TemplateInvalid, errors.map((f) => `${f.path}: ${f.message}`).join('; '), {
+        hint: errors.map((f) => f.hint).join(' '),
+      });
+    }
+    const baseCommit = await resolveCommit(workspace.path, cell.baseRef);
+    if (!baseCommit) throw permanent(ErrorType.BaseRefUnknown, `"${cell.baseRef}" does not name a commit`);
+    const t = result.template;
+    return {
+      cellId,
+      workspaceId: workspace.id,
+      workspacePath: workspace.path,
+      templateId: t.id,
+      host,
+      baseRef: cell.baseRef,
+      baseCommit,
+      branch: `cell/${cellId}`,
+      worktreePath: path.join(workspace.path, '.cells', cellId),
+      brief: cell.brief,
+      constraints: JSON.parse(cell.constraints) as string[],
+      successCriteria: JSON.parse(cell.successCriteria) as string[],
+      options: result.options,
+      env: t.env,
+      setup: t.setup,
+      teardown: t.teardown,
+      prompts: t.prompts,
+      includePatterns: t.includePatterns,
+      ignorePatterns: t.ignorePatterns,
+      services: enabledServices(t, result.options).map(([name, spec]) => servicePlan(name, spec)),
+    } satisfies CellPlan;
+  }
+
   return {
     /**
      * Step 1: the template validation again, at run time, producing the plan the steps follow. The
@@ -50,64 +104,32 @@ export function createValidateActivities({ db, steps, workspaces, configs, host 
     async validateCell({ cellId }: { cellId: string }): Promise<CellPlan> {
       return steps.withStep(
         { cellId, name: Step.validate },
-        async () => {
-          const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
-          const workspace = workspaces.find((w) => w.id === cell.workspaceId);
-          if (!workspace) {
-            throw permanent(
-              ErrorType.WorkspaceUnknown,
-              `workspace "${cell.workspaceId}" is no longer registered`,
-              {
-                hint: 'Register it again in HIVE_WORKSPACES and retry.',
-              },
-            );
-          }
-          const result = await validateTemplate({
-            workspace,
-            loaded: await configs.load(workspace.path),
-            templateId: cell.templateId,
-            options: JSON.parse(cell.options) as Record<string, unknown>,
-            baseRef: cell.baseRef,
-          });
-          if (!result.ok || !result.template || !result.options) {
-            const errors = result.findings.filter((f) => f.severity === 'error');
-            throw permanent(
-              ErrorType.TemplateInvalid,
-              errors.map((f) => `${f.path}: ${f.message}`).join('; '),
-              {
-                hint: errors.map((f) => f.hint).join(' '),
-              },
-            );
-          }
-          const baseCommit = await resolveCommit(workspace.path, cell.baseRef);
-          if (!baseCommit)
-            throw permanent(ErrorType.BaseRefUnknown, `"${cell.baseRef}" does not name a commit`);
-          const t = result.template;
-          return {
-            cellId,
-            workspaceId: workspace.id,
-            workspacePath: workspace.path,
-            templateId: t.id,
-            host,
-            baseRef: cell.baseRef,
-            baseCommit,
-            branch: `cell/${cellId}`,
-            worktreePath: path.join(workspace.path, '.cells', cellId),
-            brief: cell.brief,
-            constraints: JSON.parse(cell.constraints) as string[],
-            successCriteria: JSON.parse(cell.successCriteria) as string[],
-            options: result.options,
-            env: t.env,
-            setup: t.setup,
-            teardown: t.teardown,
-            prompts: t.prompts,
-            includePatterns: t.includePatterns,
-            ignorePatterns: t.ignorePatterns,
-            services: enabledServices(t, result.options).map(([name, spec]) => servicePlan(name, spec)),
-          } satisfies CellPlan;
-        },
-        (plan) => ({ services: plan.services.map((s) => s.name), baseCommit: plan.baseCommit }),
+        () => planCell(cellId),
+        (plan) => ({
+          services: plan.services.map((s) => s.name),
+          baseCommit: plan.baseCommit,
+        }),
       );
+    },
+
+    /**
+     * On retry: plan again from the workspace's current config (a fix to the config takes), and say
+     * what changed, so the workflow reruns the failed step and what depends on changed inputs. The
+     * worktree, branch and base commit stay those of the first plan.
+     */
+    async replanCell({ previous }: { previous: CellPlan }): Promise<{ plan: CellPlan; changed: PlanPart[] }> {
+      const fresh = await planCell(previous.cellId);
+      const plan = { ...fresh, baseCommit: previous.baseCommit, baseRef: previous.baseRef };
+      const changed = PLAN_PARTS.filter(
+        (part) => JSON.stringify(plan[part]) !== JSON.stringify(previous[part]),
+      );
+      await recordEvent(db, previous.cellId, 'plan', {
+        changed,
+        message: changed.length
+          ? `the config changed since the last attempt: ${changed.join(', ')}`
+          : 'the config is unchanged',
+      });
+      return { plan, changed };
     },
   };
 }

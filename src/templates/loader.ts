@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createJiti } from 'jiti';
 import type { z } from 'zod';
@@ -87,7 +87,11 @@ export function createConfigLoader() {
   async function evaluate(file: string): Promise<LoadedConfig> {
     let raw: unknown;
     try {
-      raw = await jiti.import(file, { default: true });
+      // JSON is read as it is on disk: jiti keeps the first copy of a .json module even with its
+      // caches off, so an edited hive.config.json would never be picked up.
+      raw = file.endsWith('.json')
+        ? JSON.parse(await readFile(file, 'utf8'))
+        : await jiti.import(file, { default: true });
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
       return {

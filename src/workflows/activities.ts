@@ -66,6 +66,8 @@ export function cellActivities(hostTaskQueue: string | undefined) {
     },
     validate: (cellId: string) =>
       host.validateCell.executeWithOptions(summary('check the request and plan the cell'), [{ cellId }]),
+    replan: (previous: CellPlan) =>
+      host.replanCell.executeWithOptions(summary('plan again from the current config'), [{ previous }]),
     createWorktree: (plan: CellPlan) =>
       host.createWorktree.executeWithOptions(summary(`git worktree add ${plan.branch}`), [plan]),
     inspectWorktree: (plan: CellPlan) =>

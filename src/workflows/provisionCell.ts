@@ -1,4 +1,11 @@
-import { ApplicationFailure, CancellationScope, condition, log, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  log,
+  patched,
+  setHandler,
+} from '@temporalio/workflow';
 import { ErrorType, isServiceStep, Step } from '../cells/catalog.js';
 import type { ReadyCell } from '../cells/plan.js';
 import type { Failure } from '../cells/schema.js';
@@ -39,6 +46,17 @@ async function provision(
   cellId: string,
 ): Promise<ReadyCell> {
   done.plan ??= await saga.step(Step.validate, () => act.validate(cellId));
+  if (done.replan) {
+    const previous = done.plan;
+    const { plan, changed } = await saga.step(Step.validate, () => act.replan(previous));
+    // What depends on a changed input runs again; the rest (worktree, kept ports) stays.
+    if (changed.includes('services')) done.ports = undefined;
+    if (changed.some((part) => ['services', 'env', 'setup', 'teardown', 'options'].includes(part))) {
+      done.env = undefined;
+    }
+    done.plan = plan;
+    done.replan = false;
+  }
   const { plan } = done;
   if (!done.worktree) {
     await saga.step(
@@ -58,7 +76,7 @@ async function provision(
     Step.environment,
     () => act.prepareEnvironment(plan, ports),
     // Registered even when the step failed part-way: its setup may have run and need undoing.
-    () => act.runTeardown(plan, ports, done.env),
+    () => act.runTeardown(done.plan ?? plan, done.ports ?? ports, done.env),
   );
   const cell: ReadyCell = { plan, ports, env: done.env };
   if (!done.servicesReady) {
@@ -104,6 +122,8 @@ async function provisionUntilSettled(
       if (control.cancel) return rollBack(act, control, saga, cellId);
       if (!acted) return rollBack(act, control, saga, cellId, failure);
       control.retry = false;
+      // Versioned: a cell preserved by an older version retries as it would have (no re-plan).
+      done.replan = patched('replan-on-retry');
       await act.setStatus(cellId, 'provisioning');
     }
   }

@@ -33,6 +33,8 @@ export interface Progress {
   ports?: ReadyCell['ports'];
   env?: ReadyCell['env'];
   servicesReady?: boolean;
+  /** Set by a retry: plan again from the current config before going on. */
+  replan?: boolean;
 }
 
 /** What the live phase knows of its cell; carried across continue-as-new. */
