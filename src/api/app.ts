@@ -11,10 +11,9 @@ import {
 import type { ApiDeps } from './deps.js';
 import { problemFromError, problemType, sendProblem } from './problem.js';
 import { cellRoutes } from './routes/cells.js';
-import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
-import { lifecycleRoutes } from './routes/lifecycle.js';
 import { templateRoutes } from './routes/templates.js';
+import { workspaceRoutes } from './routes/workspaces.js';
 
 /** Requests are small JSON documents; anything larger is a mistake, not a cell request. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -60,12 +59,11 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   await app.register(healthRoutes(deps));
+  await app.register(workspaceRoutes(deps));
   await app.register(templateRoutes(deps));
   await app.register(cellRoutes(deps));
-  await app.register(lifecycleRoutes(deps));
-  await app.register(fastifySSE, { heartbeatInterval: 15_000 });
-  await app.register(eventRoutes(deps));
   return app;
 }
 

@@ -38,6 +38,10 @@ export class HttpProblem extends Error {
   }
 }
 
+/** The one answer for a cell id that names no cell. */
+export const cellNotFound = (id: string) =>
+  new HttpProblem(404, 'cell-not-found', 'Cell not found', `No cell has id "${id}". GET /cells lists them.`);
+
 export function sendProblem(
   reply: FastifyReply,
   request: FastifyRequest,

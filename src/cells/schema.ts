@@ -148,7 +148,12 @@ export const CellDetail = CellRecord.extend({
 });
 export type CellDetail = z.infer<typeof CellDetail>;
 
-export const CellAccepted = CellRecord.pick({ id: true, status: true, workflowId: true });
+/** The answer to a request or an action: the cell, and its state when the request was accepted. */
+export const CellAccepted = z.object({
+  id: z.string(),
+  status: CellStatus.describe('The state when the request was accepted; follow GET /cells/:id'),
+  workflowId: z.string(),
+});
 
 export const CellIdParams = z.object({
   id: z.string().regex(cellIdPattern, 'a cell id such as c0123456789a'),

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 export const Finding = z.object({
@@ -20,3 +21,16 @@ export const warning = (path: string, message: string, hint: string): Finding =>
   message,
   hint,
 });
+
+/**
+ * A config file's problems as findings (what the dry run, the catalog and the API show). With
+ * `root`, each message names the file relative to it, for reports that may mix several files.
+ */
+export function findingsFromProblems(
+  problems: Array<{ file: string; path: string; message: string; hint: string }>,
+  root?: string,
+): Finding[] {
+  return problems.map((p) =>
+    error(p.path, root ? `${path.relative(root, p.file) || p.file}: ${p.message}` : p.message, p.hint),
+  );
+}

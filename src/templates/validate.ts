@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Workspace } from '../config/env.js';
-import { error, type Finding } from './findings.js';
+import { error, type Finding, findingsFromProblems } from './findings.js';
 import {
   checkCapacity,
   checkExecutables,
@@ -180,12 +180,7 @@ function checkPlaceholders(base: string, template: Template, enabled: Services):
  */
 export async function validateTemplate(request: ValidationRequest): Promise<ValidationResult> {
   const { workspace, loaded } = request;
-  if (!loaded.ok) {
-    const findings = loaded.problems.map((p) =>
-      error(p.path, `${path.relative(workspace.path, p.file) || p.file}: ${p.message}`, p.hint),
-    );
-    return { ok: false, findings };
-  }
+  if (!loaded.ok) return { ok: false, findings: findingsFromProblems(loaded.problems, workspace.path) };
   const template = loaded.templates.find((t) => t.id === request.templateId);
   if (!template) {
     return {

@@ -1,5 +1,10 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ErrorType } from '../../cells/catalog.js';
+import { createCell } from '../../cells/create.js';
+import { cellEventStream } from '../../cells/eventStream.js';
 import {
   CellAccepted,
   CellDetail,
@@ -8,14 +13,30 @@ import {
   CellRequest,
   CellStatus,
 } from '../../cells/schema.js';
-import { startCell } from '../../cells/start.js';
+import { allowedActions } from '../../cells/status.js';
 import { cellDetail, toRecord } from '../../cells/views.js';
-import { isUniqueViolation } from '../../db/client.js';
+import {
+  archiveUpdate,
+  cancelSignal,
+  cleanupSignal,
+  retrySignal,
+  serviceSignal,
+} from '../../workflows/control.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpProblem, Problem } from '../problem.js';
-import { dryRunRequest } from '../workspaces.js';
+import { requireActionable, unknownWorkspace } from '../guards.js';
+import { cellNotFound, HttpProblem, Problem } from '../problem.js';
 
+const accepted = (cell: { id: string; status: string; workflowId: string }) => ({
+  id: cell.id,
+  status: CellStatus.parse(cell.status),
+  workflowId: cell.workflowId,
+});
+
+/** The cells resource: requests, reads, the lifecycle actions and the event stream of a cell. */
 export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
+  const handle = (workflowId: string) => deps.temporal.client.workflow.getHandle(workflowId);
+  const actionResponses = { 202: CellAccepted, 400: Problem, 404: Problem, 409: Problem };
+
   return async (app) => {
     app.post(
       '/cells',
@@ -35,81 +56,32 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const key = request.headers['idempotency-key'];
-        const accepted = (cell: { id: string; status: string; workflowId: string }) =>
-          reply
-            .code(202)
-            .header('location', `/cells/${cell.id}`)
-            .send({ id: cell.id, status: CellStatus.parse(cell.status), workflowId: cell.workflowId });
-        const existing = key ? await deps.db.cell.findUnique({ where: { idempotencyKey: key } }) : null;
-        if (existing) return accepted(existing);
-        // The same dry run as POST /templates/:id/validate: refuse before anything is created.
-        const validation = await dryRunRequest(deps, { ...request.body, templateId: request.body.template });
-        const { workspace } = validation;
-        if (!validation.ok || !validation.options) {
-          const errors = validation.findings.filter((f) => f.severity === 'error');
+        const result = await createCell(
+          {
+            db: deps.db,
+            client: deps.temporal.client,
+            taskQueue: deps.temporal.taskQueue,
+            workspaces: deps.workspaces,
+            configs: deps.configs,
+            preserveFailedForMs: deps.preserveFailedForMs,
+            historyLimit: deps.workflowHistoryLimit,
+          },
+          request.body,
+          request.headers['idempotency-key'],
+        );
+        if (result.kind === 'unknown-workspace')
+          throw unknownWorkspace(deps, result.workspace, 422, '#/workspace');
+        if (result.kind === 'invalid') {
+          const errors = result.findings.filter((f) => f.severity === 'error');
           throw new HttpProblem(
             422,
             'template-validation-failed',
             'The template cannot be provisioned as requested',
             `${errors.map((f) => `${f.path}: ${f.message}`).join('; ')}. See findings for how to fix each.`,
-            { findings: validation.findings },
+            { findings: result.findings },
           );
         }
-        try {
-          const cell = await startCell(
-            {
-              db: deps.db,
-              client: deps.temporal.client,
-              taskQueue: deps.temporal.taskQueue,
-              preserveFailedForMs: deps.preserveFailedForMs,
-              historyLimit: deps.workflowHistoryLimit,
-            },
-            workspace,
-            { ...request.body, options: validation.options },
-            key,
-          );
-          return accepted(cell);
-        } catch (error) {
-          // Two requests with one key raced past the lookup: the unique key let one row in (and only
-          // its request started a workflow); the other answers with that cell.
-          const winner =
-            key && isUniqueViolation(error)
-              ? await deps.db.cell.findUnique({ where: { idempotencyKey: key } })
-              : null;
-          if (winner) return accepted(winner);
-          throw error;
-        }
-      },
-    );
-
-    app.get(
-      '/cells/:id',
-      {
-        schema: {
-          summary: 'One cell',
-          tags: ['cells'],
-          params: CellIdParams,
-          response: { 200: CellDetail, 400: Problem, 404: Problem },
-        },
-      },
-      async (request) => {
-        const cell = await cellDetail(deps.db, request.params.id, async (workspaceId, templateId) => {
-          const workspace = deps.workspaces.find((w) => w.id === workspaceId);
-          const loaded = workspace ? await deps.configs.load(workspace.path) : undefined;
-          return loaded?.ok
-            ? loaded.templates.find((t) => t.id === templateId)?.resources.provisionSeconds
-            : undefined;
-        });
-        if (!cell) {
-          throw new HttpProblem(
-            404,
-            'cell-not-found',
-            'Cell not found',
-            `No cell has id "${request.params.id}". GET /cells lists existing cells.`,
-          );
-        }
-        return cell;
+        return reply.code(202).header('location', `/cells/${result.cell.id}`).send(accepted(result.cell));
       },
     );
 
@@ -135,6 +107,168 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           take: limit,
         });
         return { cells: cells.map(toRecord) };
+      },
+    );
+
+    app.get(
+      '/cells/:id',
+      {
+        schema: {
+          summary: 'One cell',
+          tags: ['cells'],
+          params: CellIdParams,
+          response: { 200: CellDetail, 400: Problem, 404: Problem },
+        },
+      },
+      async (request) => {
+        const cell = await cellDetail(deps.db, request.params.id, async (workspaceId, templateId) => {
+          const workspace = deps.workspaces.find((w) => w.id === workspaceId);
+          const loaded = workspace ? await deps.configs.load(workspace.path) : undefined;
+          return loaded?.ok
+            ? loaded.templates.find((t) => t.id === templateId)?.resources.provisionSeconds
+            : undefined;
+        });
+        if (!cell) throw cellNotFound(request.params.id);
+        return cell;
+      },
+    );
+
+    // Cancel, retry and cleanup are plain signals to the cell's workflow, each allowed in some states.
+    const signalRoutes = [
+      {
+        path: '/cells/:id/cancel',
+        summary: 'Cancel provisioning (then roll back), or roll back a preserved failed cell',
+        action: 'cancel' as const,
+        signal: cancelSignal,
+      },
+      {
+        path: '/cells/:id/retry',
+        summary: 'Resume a preserved failed cell at its failed step, planned again from the current config',
+        action: 'retry' as const,
+        signal: retrySignal,
+      },
+      {
+        path: '/cells/:id/cleanup',
+        summary: 'Run a failed clean-up (rollback, cancel or archive) again',
+        action: 'cleanup' as const,
+        signal: cleanupSignal,
+      },
+    ];
+    for (const route of signalRoutes) {
+      app.post(
+        route.path,
+        {
+          schema: {
+            summary: route.summary,
+            tags: ['lifecycle'],
+            params: CellIdParams,
+            response: actionResponses,
+          },
+        },
+        async (request, reply) => {
+          const cell = await requireActionable(deps, request.params.id, route.action);
+          await handle(cell.workflowId).signal(route.signal);
+          return reply.code(202).send(accepted(cell));
+        },
+      );
+    }
+
+    app.delete(
+      '/cells/:id',
+      {
+        schema: {
+          summary: 'Archive: stop services, teardown, remove the worktree, release ports',
+          description:
+            'A worktree with uncommitted changes is refused with 409 unless force=true. A branch holding commits beyond its base is always kept.',
+          tags: ['lifecycle'],
+          params: CellIdParams,
+          querystring: z.object({ force: z.enum(['true', 'false']).default('false') }),
+          response: actionResponses,
+        },
+      },
+      async (request, reply) => {
+        const cell = await requireActionable(deps, request.params.id, 'archive');
+        try {
+          await handle(cell.workflowId).executeUpdate(archiveUpdate, {
+            args: [{ force: request.query.force === 'true' }],
+          });
+        } catch (error) {
+          const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+          if (cause instanceof ApplicationFailure && cause.type === ErrorType.WorktreeDirty) {
+            throw new HttpProblem(
+              409,
+              'worktree-dirty',
+              'Uncommitted changes in the worktree',
+              `Archiving cell ${cell.id} would lose work: ${cause.message}. Commit it on branch ${cell.branch} (the branch is kept), or archive with ?force=true to discard it.`,
+              { currentState: cell.status, allowedActions: allowedActions[cell.status] },
+            );
+          }
+          throw error;
+        }
+        return reply.code(202).send({ ...accepted(cell), status: 'archiving' });
+      },
+    );
+
+    app.post(
+      '/cells/:id/services/:service/:action',
+      {
+        schema: {
+          summary: 'Stop, start or restart one service of a ready cell',
+          tags: ['lifecycle'],
+          params: CellIdParams.extend({ service: z.string(), action: z.enum(['stop', 'start', 'restart']) }),
+          response: actionResponses,
+        },
+      },
+      async (request, reply) => {
+        const cell = await requireActionable(deps, request.params.id, 'service');
+        const names = cell.services.map((s) => s.name);
+        if (!names.includes(request.params.service)) {
+          throw new HttpProblem(
+            404,
+            'service-not-found',
+            'Service not found',
+            `Cell ${cell.id} has no service "${request.params.service}". Its services: ${names.join(', ') || '(none)'}.`,
+          );
+        }
+        await handle(cell.workflowId).signal(serviceSignal, {
+          service: request.params.service,
+          action: request.params.action,
+        });
+        return reply.code(202).send(accepted(cell));
+      },
+    );
+
+    app.get(
+      '/cells/:id/events',
+      {
+        sse: 'only',
+        schema: {
+          summary:
+            'Server-Sent Events: status, step, plan and operation events, and service log lines, as they happen',
+          description:
+            'Events `status`, `step`, `plan`, `operation` carry ids (resume with the Last-Event-ID header); `log` lines are live only. The stream ends with an `end` event when the cell rests (ready, degraded, failed, rolled back, cancelled, archived, cleanup failed).',
+          tags: ['cells'],
+          params: CellIdParams,
+          response: { 404: Problem, 406: Problem },
+        },
+      },
+      async (request, reply) => {
+        const exists = await deps.db.cell.findUnique({
+          where: { id: request.params.id },
+          select: { id: true },
+        });
+        if (!exists) throw cellNotFound(request.params.id);
+        const lastId = reply.sse.lastEventId ?? '0';
+        const after = /^\d{1,15}$/.test(lastId) ? Number(lastId) : undefined;
+        if (after === undefined) {
+          throw new HttpProblem(
+            400,
+            'invalid-last-event-id',
+            'Invalid Last-Event-ID',
+            `Last-Event-ID "${lastId.slice(0, 40)}" is not an event id of this stream. Send the id of the last event received, or none to start over.`,
+          );
+        }
+        await reply.sse.send(cellEventStream(deps.db, exists.id, after, () => reply.sse.isConnected));
       },
     );
   };

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { dryRun } from '../../templates/dryRun.js';
 import { Finding } from '../../templates/findings.js';
 import { measuredProvisioning } from '../../templates/timings.js';
 import { detail, summarize, TemplateDetail, TemplateSummary } from '../../templates/views.js';
 import type { ApiDeps } from '../deps.js';
+import { requireLoadedConfig, requireWorkspace, unknownWorkspace } from '../guards.js';
 import { HttpProblem, Problem } from '../problem.js';
-import { dryRunRequest, requireLoadedConfig, requireWorkspace } from '../workspaces.js';
 
 const WorkspaceQuery = z.object({ workspace: z.string().describe('Workspace id (GET /workspaces)') });
 const TemplateParams = z.object({ id: z.string() });
@@ -23,49 +24,9 @@ export const ValidationReport = z.object({
   findings: z.array(Finding),
 });
 
+/** The templates resource: the catalog of a workspace, one template, and the dry run. */
 export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get(
-      '/workspaces',
-      {
-        schema: {
-          summary: 'Registered workspaces and whether their config loads',
-          tags: ['templates'],
-          response: {
-            200: z.object({
-              workspaces: z.array(
-                z.object({
-                  id: z.string(),
-                  path: z.string(),
-                  configFile: z.string().optional(),
-                  configLoads: z.boolean(),
-                  templates: z.number().int(),
-                  problems: z.array(Finding),
-                }),
-              ),
-            }),
-          },
-        },
-      },
-      async () => ({
-        workspaces: await Promise.all(
-          deps.workspaces.map(async (w) => {
-            const loaded = await deps.configs.load(w.path);
-            return {
-              id: w.id,
-              path: w.path,
-              configFile: loaded.file,
-              configLoads: loaded.ok,
-              templates: loaded.ok ? loaded.templates.length : 0,
-              problems: loaded.ok
-                ? []
-                : loaded.problems.map((p) => ({ severity: 'error' as const, ...p, file: undefined })),
-            };
-          }),
-        ),
-      }),
-    );
-
     app.get(
       '/templates',
       {
@@ -129,7 +90,9 @@ export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const result = await dryRunRequest(deps, { ...request.body, templateId: request.params.id });
+        const result = await dryRun(deps, { ...request.body, templateId: request.params.id });
+        if ('unknownWorkspace' in result)
+          throw unknownWorkspace(deps, result.unknownWorkspace, 422, '#/workspace');
         return { ok: result.ok, findings: result.findings };
       },
     );
