@@ -40,6 +40,9 @@ describe('POST /cells → workflow → records', () => {
     expect(description.typedSearchAttributes.get(CellStatusKey)).toBe('ready');
     expect(description.taskQueue).toBe(h.taskQueue);
     expect(await description.memo).toMatchObject({ workspace: 'demo', template: 'web' });
+    // The Temporal UI's workflow list says what the cell is for.
+    expect(await description.staticSummary()).toBe('demo/web: Add a health endpoint');
+    expect(await description.staticDetails()).toContain(`\`${accepted.id}\``);
 
     const one = await h.app.inject({ method: 'GET', url: `/cells/${accepted.id}` });
     expect(one.statusCode).toBe(200);

@@ -112,6 +112,18 @@ describe('GET /cells/:id/events (Server-Sent Events)', () => {
     });
     expect(response.status).toBe(404);
   });
+
+  it('answers 400 problem+json for a Last-Event-ID that is no event id', async () => {
+    const cell = (await h.db.cell.findFirstOrThrow()).id;
+    for (const lastEventId of ['99999999999999999999999', 'abc', '-1']) {
+      const response = await fetch(`${base}/cells/${cell}/events`, {
+        headers: { accept: 'text/event-stream', 'last-event-id': lastEventId },
+      });
+      expect(response.status, lastEventId).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      await response.body?.cancel();
+    }
+  });
 });
 
 describe('progress and ETA in GET /cells/:id', () => {
