@@ -28,7 +28,9 @@ describe('concurrency', () => {
     );
     expect(responses.map((r) => r.statusCode)).toEqual(Array(10).fill(202));
     const ids = responses.map((r) => r.json().id as string);
-    await Promise.all(ids.map((id) => waitForStatus(h, id, ['ready'])));
+    const settled = await Promise.all(ids.map((id) => waitForStatus(h, id, ['ready', 'failed'])));
+    // A failed cell says why, at once.
+    for (const cell of settled) expect(cell.status, JSON.stringify(cell.failure)).toBe('ready');
     const cells = await Promise.all(ids.map((id) => cellDetail(h.db, id)));
     expect(cells.map((c) => c?.status)).toEqual(Array(10).fill('ready'));
     const ports = cells.flatMap((c) => c?.ports.map((p) => p.port) ?? []);

@@ -17,5 +17,6 @@ export async function waitForStatus(
     if (cell && wanted.includes(cell.status)) return cell;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`cell ${id} is ${cell?.status}, not ${wanted.join('|')}, after ${timeoutMs} ms`);
+  const why = cell?.failure ? `: ${JSON.stringify(cell.failure)}` : '';
+  throw new Error(`cell ${id} is ${cell?.status}, not ${wanted.join('|')}, after ${timeoutMs} ms${why}`);
 }

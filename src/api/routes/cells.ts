@@ -249,7 +249,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             'Events `status`, `step`, `plan`, `operation` carry ids (resume with the Last-Event-ID header); `log` lines are live only. The stream ends with an `end` event when the cell rests (ready, degraded, failed, rolled back, cancelled, archived, cleanup failed).',
           tags: ['cells'],
           params: CellIdParams,
-          response: { 404: Problem, 406: Problem },
+          response: { 400: Problem, 404: Problem, 406: Problem },
         },
       },
       async (request, reply) => {
