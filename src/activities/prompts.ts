@@ -4,7 +4,7 @@ import Handlebars from 'handlebars';
 import { ErrorType, Step } from '../cells/catalog.js';
 import type { CellPlan, ReadyCell } from '../cells/plan.js';
 import type { Db } from '../db/client.js';
-import { containedPath } from '../templates/paths.js';
+import { containedPath, PROMPT_INSIDE_HINT } from '../templates/paths.js';
 import { permanent } from './failures.js';
 import type { StepRecorder } from './steps.js';
 import { metaPath } from './worktree.js';
@@ -84,7 +84,7 @@ async function readFragments(
       });
     }
     throw permanent(ErrorType.PathOutside, `prompt file ${relative} resolves outside the workspace`, {
-      hint: 'Keep prompt files inside the workspace; a symlink must point inside it too.',
+      hint: PROMPT_INSIDE_HINT,
     });
   };
   for (const entry of plan.prompts) {

@@ -14,7 +14,7 @@ import {
   resolveCommit,
 } from './hostChecks.js';
 import { portsOf } from './model.js';
-import { containedPath } from './paths.js';
+import { containedPath, PROMPT_INSIDE_HINT } from './paths.js';
 import type { ServiceSpec, Template } from './schema.js';
 
 // The dry run's read-only checks of the real host: executables, ports, capacity, the repository and
@@ -166,19 +166,16 @@ export async function checkPrompts(
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const [i, prompt] of template.prompts.entries()) {
+    const where = `${base}.prompts.${i}`;
+    const outside = (file: string, real: string) =>
+      error(where, `${file} is outside the workspace (it resolves to ${real})`, PROMPT_INSIDE_HINT);
     const found = await containedPath(workspace.path, prompt);
     if (!found.ok && found.reason === 'outside') {
-      findings.push(
-        error(
-          `${base}.prompts.${i}`,
-          `${prompt} is outside the workspace (it resolves to ${found.path})`,
-          'Keep prompt files inside the workspace; a symlink must point inside it too.',
-        ),
-      );
+      findings.push(outside(prompt, found.path));
     } else if (!found.ok) {
       findings.push(
         error(
-          `${base}.prompts.${i}`,
+          where,
           `prompt file or folder ${prompt} does not exist`,
           `Create ${found.path}, or remove it from prompts.`,
         ),
@@ -187,15 +184,8 @@ export async function checkPrompts(
       // A folder's fragments are read too: each must stay inside.
       for (const entry of await readdir(found.path)) {
         const inner = await containedPath(workspace.path, path.join(prompt, entry));
-        if (!inner.ok && inner.reason === 'outside') {
-          findings.push(
-            error(
-              `${base}.prompts.${i}`,
-              `${path.join(prompt, entry)} is outside the workspace (it resolves to ${inner.path})`,
-              'Keep prompt files inside the workspace; a symlink must point inside it too.',
-            ),
-          );
-        }
+        if (!inner.ok && inner.reason === 'outside')
+          findings.push(outside(path.join(prompt, entry), inner.path));
       }
     }
   }

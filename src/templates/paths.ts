@@ -9,6 +9,10 @@ import path from 'node:path';
 export const isInside = (root: string, candidate: string) =>
   candidate === root || candidate.startsWith(`${root}${path.sep}`);
 
+/** How to fix a prompt path that leads outside the workspace (dry run and prompt step alike). */
+export const PROMPT_INSIDE_HINT =
+  'Keep prompt files inside the workspace; a symlink must point inside it too.';
+
 export type Contained =
   | { ok: true; path: string }
   | { ok: false; reason: 'missing' | 'outside'; path: string };
