@@ -13,4 +13,9 @@ export interface ApiDeps {
   workflowHistoryLimit?: number;
   workspaces: Workspace[];
   configs: ConfigLoader;
+  /**
+   * The interface the API listens on (default 127.0.0.1). Without tokens, only a loopback-bound API
+   * lets anonymous callers in (src/auth/plugin.ts).
+   */
+  host?: string;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApp, type HiveApp } from '../api/app.js';
+import { refuseUnsafeBinding } from '../auth/binding.js';
 import type { HiveConfig } from '../config/env.js';
 import { createDb, type Db } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
@@ -38,6 +39,13 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
   try {
     // We own process signals (graceful shutdown of API, worker and dev server together).
     installWorkerRuntime(config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN');
+    // The database first: an API that must not start (no token, not loopback) refuses before anything
+    // else is started.
+    await applyMigrations(config.databaseUrl);
+    const db: Db = createDb(config.databaseUrl);
+    stops.push(() => db.$disconnect());
+    if (parts.api) await refuseUnsafeBinding(db, config.host);
+
     const server = parts.embeddedTemporal
       ? await useTemporalServer({
           address: config.temporal.address,
@@ -54,9 +62,6 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
         };
     stops.push(() => server.stop());
 
-    await applyMigrations(config.databaseUrl);
-    const db: Db = createDb(config.databaseUrl);
-    stops.push(() => db.$disconnect());
     const configs = createConfigLoader();
 
     let worker: HiveWorker | undefined;
@@ -93,6 +98,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           workspaces: config.workspaces,
           configs,
           preserveFailedForMs: config.preserveFailedForMs,
+          host: config.host,
         },
         { logger: { level: config.logLevel } },
       );

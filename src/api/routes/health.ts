@@ -35,6 +35,7 @@ export function healthRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.get(
       '/healthz',
       {
+        config: { access: 'public' },
         schema: {
           summary: 'Reachability of Temporal and the database',
           tags: ['health'],

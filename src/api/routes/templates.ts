@@ -5,7 +5,7 @@ import { Finding } from '../../templates/findings.js';
 import { measuredProvisioning } from '../../templates/timings.js';
 import { detail, summarize, TemplateDetail, TemplateSummary } from '../../templates/views.js';
 import type { ApiDeps } from '../deps.js';
-import { requireLoadedConfig, requireWorkspace, unknownWorkspace } from '../guards.js';
+import { requireLoadedConfig, requireWorkspace, scoped, unknownWorkspace } from '../guards.js';
 import { HttpProblem, Problem } from '../problem.js';
 
 const WorkspaceQuery = z.object({ workspace: z.string().describe('Workspace id (GET /workspaces)') });
@@ -30,6 +30,7 @@ export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.get(
       '/templates',
       {
+        config: { access: 'read' },
         schema: {
           summary: 'Templates of a workspace, with requirements, resources and measured times',
           tags: ['templates'],
@@ -38,7 +39,7 @@ export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const workspace = requireWorkspace(deps, request.query.workspace, 404);
+        const workspace = requireWorkspace(scoped(deps, request.principal), request.query.workspace, 404);
         const loaded = requireLoadedConfig(workspace, await deps.configs.load(workspace.path));
         const templates = await Promise.all(
           loaded.templates.map(async (t) =>
@@ -52,6 +53,7 @@ export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.get(
       '/templates/:id',
       {
+        config: { access: 'read' },
         schema: {
           summary: 'One template: options as JSON Schema, services with ports, probes, dependencies',
           tags: ['templates'],
@@ -61,7 +63,7 @@ export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const workspace = requireWorkspace(deps, request.query.workspace, 404);
+        const workspace = requireWorkspace(scoped(deps, request.principal), request.query.workspace, 404);
         const loaded = requireLoadedConfig(workspace, await deps.configs.load(workspace.path));
         const template = loaded.templates.find((t) => t.id === request.params.id);
         if (!template) {
@@ -81,6 +83,7 @@ export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.post(
       '/templates/:id/validate',
       {
+        config: { access: 'operate' },
         schema: {
           summary: 'Dry run: can this template work here, with these options? Changes nothing',
           tags: ['templates'],
@@ -90,9 +93,10 @@ export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const result = await dryRun(deps, { ...request.body, templateId: request.params.id });
+        const visible = scoped(deps, request.principal);
+        const result = await dryRun(visible, { ...request.body, templateId: request.params.id });
         if ('unknownWorkspace' in result)
-          throw unknownWorkspace(deps, result.unknownWorkspace, 422, '#/workspace');
+          throw unknownWorkspace(visible, result.unknownWorkspace, 422, '#/workspace');
         return { ok: result.ok, findings: result.findings };
       },
     );

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Finding, findingsFromProblems } from '../../templates/findings.js';
 import type { ApiDeps } from '../deps.js';
+import { scoped } from '../guards.js';
 
 /** The workspaces resource: the registered repositories and whether their config loads. */
 export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
@@ -9,6 +10,7 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.get(
       '/workspaces',
       {
+        config: { access: 'read' },
         schema: {
           summary: 'Registered workspaces and whether their config loads',
           tags: ['templates'],
@@ -28,9 +30,9 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           },
         },
       },
-      async () => ({
+      async (request) => ({
         workspaces: await Promise.all(
-          deps.workspaces.map(async (w) => {
+          scoped(deps, request.principal).workspaces.map(async (w) => {
             const loaded = await deps.configs.load(w.path);
             return {
               id: w.id,
