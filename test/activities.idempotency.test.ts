@@ -91,7 +91,12 @@ describe('activities converge when run twice', () => {
     const id = p.cellId;
     await activities.createWorktree(p);
     await commitWork(p.worktreePath);
-    expect(await activities.removeWorktree(p)).toEqual({ removed: true, branchKept: true, commits: 1 });
+    expect(await activities.removeWorktree(p)).toEqual({
+      removed: true,
+      branchKept: true,
+      commits: 1,
+      savedTo: null,
+    });
     expect((await simpleGit(h.workspace.path).branchLocal()).all).toContain(`cell/${id}`);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import getPort from 'get-port';
@@ -35,7 +35,18 @@ const slowTemplate = {
     },
   },
 };
-const files = { ...workspaceFiles(slowTemplate), 'slow.js': slowServer };
+// A setup step that notes each run's start and end; the first run takes long enough to crash during.
+const notingSetup = `const { appendFileSync, existsSync, writeFileSync } = require('node:fs');
+const first = !existsSync('.hive/first-setup-started');
+writeFileSync('.hive/first-setup-started', '');
+appendFileSync('.hive/setup-runs', 'start ' + process.pid + '\\n');
+setTimeout(() => appendFileSync('.hive/setup-runs', 'end ' + process.pid + '\\n'), first ? 20000 : 500);
+`;
+const crashTemplates = {
+  ...slowTemplate,
+  slowSetup: { label: 'Slow first setup', setup: ['node setup.js'], services: {} },
+};
+const files = { ...workspaceFiles(crashTemplates), 'slow.js': slowServer, 'setup.js': notingSetup };
 
 describe('kill -9 of the worker in the middle of the services step', () => {
   let h: Harness;
@@ -60,15 +71,20 @@ describe('kill -9 of the worker in the middle of the services step', () => {
     return w;
   };
 
-  it('a restarted worker finishes the cell, adopting the one process per service', async () => {
+  /** A worker up, and a cell of `template` requested from it. */
+  const cellOnAWorker = async (template: string) => {
     const first = worker();
     await first.ready;
     const response = await h.app.inject({
       method: 'POST',
       url: '/cells',
-      payload: { workspace: 'demo', template: 'slow', brief: 'survive a crash' },
+      payload: { workspace: 'demo', template, brief: 'survive a crash' },
     });
-    const { id } = response.json();
+    return { first, id: response.json().id as string };
+  };
+
+  it('a restarted worker finishes the cell, adopting the one process per service', async () => {
+    const { first, id } = await cellOnAWorker('slow');
     const waiting = await eventually(async () => {
       const cell = await cellDetail(h.db, id);
       return cell?.steps.find((s) => s.name === 'services.web.ready' && s.status === 'running')
@@ -84,6 +100,31 @@ describe('kill -9 of the worker in the middle of the services step', () => {
     const cell = await waitForStatus(h, id, ['ready'], 120_000);
     expect(cell.services[0]?.pid).toBe(pid);
     expect(await nodeProcessesIn(cell.worktreePath ?? '', 'slow.js')).toHaveLength(1);
+    second.child.kill('SIGTERM');
+    await second.child;
+  }, 240_000);
+
+  it('setup after a crash first ends the setup the dead worker left running (never two at once)', async () => {
+    const { first, id } = await cellOnAWorker('slowSetup');
+    const worktree = path.join(h.workspace.path, '.cells', id);
+    const runs = () => readFile(path.join(worktree, '.hive/setup-runs'), 'utf8').catch(() => '');
+    const started = await eventually(
+      async () => (await runs()).match(/^start (\d+)$/m)?.[1],
+      'setup started',
+    );
+    first.child.kill('SIGKILL');
+    await first.child;
+    expect(await isSameProcess(Number(started), null), 'the first setup outlives its worker').toBe(true);
+
+    const second = worker();
+    await second.ready;
+    await waitForStatus(h, id, ['ready'], 120_000);
+    const lines = (await runs()).trim().split('\n');
+    expect(lines[0]).toBe(`start ${started}`);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^start \d+$/);
+    expect(lines[2]).toBe(`end ${lines[1]?.slice('start '.length)}`);
+    expect(await isSameProcess(Number(started), null), 'the first setup still runs').toBe(false);
     second.child.kill('SIGTERM');
     await second.child;
   }, 240_000);

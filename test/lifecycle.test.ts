@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../src/activities/index.js';
 import { groupAlive } from '../src/activities/processes.js';
 import { cellDetail } from '../src/cells/views.js';
-import { commitWork } from './support/gitRepo.js';
 import { createHarness, type Faults, type Harness, waitForStatus } from './support/harness.js';
 import { eventually } from './support/process.js';
 import { expectZeroResidue, listening } from './support/residue.js';
@@ -217,32 +216,12 @@ describe('requests in the wrong state', () => {
     await waitForStatus(h, id, ['archived']);
     const again = await h.app.inject({ method: 'DELETE', url: `/cells/${id}` });
     expect(again.statusCode).toBe(409);
-    expect(again.json()).toMatchObject({ currentState: 'archived', allowedActions: [] });
+    expect(again.json()).toMatchObject({ currentState: 'archived', allowedActions: ['restore'] });
     expect((await post(`/cells/${id}/cancel`)).statusCode).toBe(409);
   });
 });
 
 describe('archive', () => {
-  it('refuses a dirty worktree with 409 unless forced; keeps a branch that holds commits', async () => {
-    const { id } = await create('web');
-    const cell = await waitForStatus(h, id, ['ready']);
-    const worktree = cell.worktreePath ?? '';
-    await commitWork(worktree);
-    await writeFile(path.join(worktree, 'notes.txt'), 'unsaved\n');
-
-    const refused = await h.app.inject({ method: 'DELETE', url: `/cells/${id}` });
-    expect(refused.statusCode).toBe(409);
-    expect(refused.json().detail).toMatch(/uncommitted changes: notes\.txt/);
-    expect((await cellDetail(h.db, id))?.status).toBe('ready');
-
-    expect((await h.app.inject({ method: 'DELETE', url: `/cells/${id}?force=true` })).statusCode).toBe(202);
-    const archived = await waitForStatus(h, id, ['archived']);
-    expect(archived.services.every((s) => s.status === 'stopped')).toBe(true);
-    expect((await simpleGit(h.workspace.path).branchLocal()).all).toContain(`cell/${id}`);
-    await simpleGit(h.workspace.path).raw(['branch', '-D', `cell/${id}`]); // what a person would do
-    await expectZeroResidue(h.db, h.workspace.path, id);
-  });
-
   it('a clean cell archives to zero residue', async () => {
     const { id } = await create('web');
     await waitForStatus(h, id, ['ready']);
@@ -368,5 +347,22 @@ describe('Idempotency-Key', () => {
     expect(started.count).toBe(1);
     const third = await create('web', {}, headers);
     expect(third.id).toBe(a.id);
+  });
+
+  it('the same key with another body (even one that would be invalid) is a 422 that changes nothing', async () => {
+    const headers = { 'idempotency-key': `key-other-${Date.now()}` };
+    const first = await create('web', {}, headers);
+    const cells = await h.db.cell.count();
+    for (const payload of [
+      { workspace: 'demo', template: 'web', brief: 'a different brief' },
+      { workspace: 'demo', template: 'no-such-template', brief: 'lifecycle' },
+    ]) {
+      const reused = await h.app.inject({ method: 'POST', url: '/cells', headers, payload });
+      expect(reused.statusCode, reused.body).toBe(422);
+      expect(reused.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(reused.json()).toMatchObject({ type: expect.stringMatching(/idempotency-key-reused$/) });
+      expect(reused.json().detail).toContain(first.id);
+    }
+    expect(await h.db.cell.count()).toBe(cells);
   });
 });

@@ -1,7 +1,7 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { tail } from './failures.js';
-import { killGroup } from './processes.js';
+import { isSameProcess, killGroup, processStartTicks, terminateGroup } from './processes.js';
 import { inActivity } from './steps.js';
 
 export interface CommandRun {
@@ -12,6 +12,26 @@ export interface CommandRun {
   timeoutMs: number;
   /** Called every few seconds while the command runs (heartbeats go here). */
   onTick?: () => void;
+  /** Masks secret values in the log tail a failure carries (the log file itself is the command's). */
+  redact?: (text: string) => string;
+  /**
+   * Where the running command's process group is noted (pid and start time). Its group outlives a
+   * worker killed with -9; the next attempt reads this file and ends that group before it starts.
+   */
+  pidFile?: string;
+}
+
+/** Time a leftover command of a dead worker gets between SIGTERM and SIGKILL. */
+const LEFTOVER_GRACE_MS = 2_000;
+
+/** Ends the command a crashed worker left running (noted in `pidFile`), if that process still runs. */
+export async function endLeftover(pidFile: string | undefined): Promise<boolean> {
+  if (!pidFile) return false;
+  const [pid, ticks] = (await readFile(pidFile, 'utf8').catch(() => '')).trim().split(' ');
+  const leftover = Number(pid) > 0 && (await isSameProcess(Number(pid), ticks ?? null));
+  if (leftover) await terminateGroup(Number(pid), LEFTOVER_GRACE_MS);
+  await rm(pidFile, { force: true });
+  return leftover;
 }
 
 export interface CommandResult {
@@ -39,6 +59,10 @@ export async function runCommand(run: CommandRun): Promise<CommandResult> {
     stderr: { file: run.logFile, append: true },
     reject: false,
   });
+  if (run.pidFile && child.pid !== undefined) {
+    const note = `${child.pid} ${(await processStartTicks(child.pid)) ?? ''}\n`;
+    await writeFile(run.pidFile, note).catch(() => undefined);
+  }
   let timedOut = false;
   const kill = () => child.pid !== undefined && killGroup(child.pid, 'SIGKILL');
   const timer = setTimeout(() => {
@@ -53,12 +77,13 @@ export async function runCommand(run: CommandRun): Promise<CommandResult> {
     return {
       exitCode: result.exitCode,
       timedOut,
-      logTail: tail(await readFile(run.logFile, 'utf8').catch(() => '')),
+      logTail: (run.redact ?? String)(tail(await readFile(run.logFile, 'utf8').catch(() => ''))),
     };
   } finally {
     clearTimeout(timer);
     clearInterval(ticker);
     ctx?.cancellationSignal.removeEventListener('abort', onCancel);
+    if (run.pidFile) await rm(run.pidFile, { force: true });
   }
 }
 
@@ -73,6 +98,11 @@ export interface CommandSequence extends Omit<CommandRun, 'command'> {
 /** Runs commands one after another, each echoed into the log as `$ command`; stops at the first failure. */
 export async function runCommands(sequence: CommandSequence): Promise<void> {
   const { commands, onCommand, failure, ...run } = sequence;
+  if (await endLeftover(run.pidFile)) {
+    await appendFile(run.logFile, '(ended the command a stopped worker left running)\n').catch(
+      () => undefined,
+    );
+  }
   for (const [i, command] of commands.entries()) {
     await onCommand?.(command, i);
     await appendFile(run.logFile, `$ ${command}\n`).catch(() => undefined);

@@ -1,7 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorType, Step } from '../cells/catalog.js';
 import type { AllocatedPort, CellEnvironment, CellPlan, ServicePlan } from '../cells/plan.js';
+import { redactor } from '../secrets/redact.js';
+import { isSecret, resolveSecrets, SecretUnavailable } from '../secrets/refs.js';
 import { optionVariable, resolvePlaceholders } from '../templates/placeholders.js';
 import { runCommands } from './commands.js';
 import { permanent, tail } from './failures.js';
@@ -31,6 +33,30 @@ export const serviceEnvironment = (env: CellEnvironment, service: string): Recor
   ...env.env,
   ...env.services[service]?.env,
 });
+
+/** Secret references a process of the cell gets (a service's own on top of the cell's). */
+export const secretRefs = (
+  env: Pick<CellEnvironment, 'secrets' | 'services'>,
+  service?: string,
+): Record<string, string> => ({
+  ...env.secrets,
+  ...(service ? env.services[service]?.secrets : {}),
+});
+
+/**
+ * Secret values, resolved where a process is about to start, and a redactor for what that process
+ * writes. A reference that does not resolve fails the step with a hint (no process starts without
+ * its secrets).
+ */
+export async function revealSecrets(plan: CellPlan, refs: Record<string, string>) {
+  try {
+    const values = await resolveSecrets(refs, { workspacePath: plan.workspacePath });
+    return { values, redact: redactor(values) };
+  } catch (error) {
+    if (!(error instanceof SecretUnavailable)) throw error;
+    throw permanent(ErrorType.SecretUnavailable, error.message, { hint: error.hint });
+  }
+}
 
 /** Where a service's commands run: its `cwd`, relative to the worktree. */
 export const serviceDir = (plan: CellPlan, service: ServicePlan) =>
@@ -66,7 +92,11 @@ export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit
   }
   // Option values reach commands only through these variables (see templates/placeholders.ts).
   for (const [name, value] of Object.entries(plan.options)) env[optionVariable(name)] = String(value);
-  for (const [key, value] of Object.entries(plan.env)) env[key] = resolvePlaceholders(value, values());
+  const secrets: Record<string, string> = {};
+  for (const [key, value] of Object.entries(plan.env)) {
+    if (isSecret(value)) secrets[key] = value.secret;
+    else env[key] = resolvePlaceholders(value, values());
+  }
   const services: CellEnvironment['services'] = {};
   for (const service of plan.services) {
     // Only what differs from the cell-wide env, so history does not carry it once per service.
@@ -74,10 +104,14 @@ export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit
     const primary = portOf(service.name);
     // Many servers read PORT; set it to the service's own primary port.
     if (primary !== undefined) own.PORT = String(primary);
-    for (const [key, value] of Object.entries(service.env))
-      own[key] = resolvePlaceholders(value, values(service.name));
+    const ownSecrets: Record<string, string> = {};
+    for (const [key, value] of Object.entries(service.env)) {
+      if (isSecret(value)) ownSecrets[key] = value.secret;
+      else own[key] = resolvePlaceholders(value, values(service.name));
+    }
     services[service.name] = {
       env: own,
+      ...(Object.keys(ownSecrets).length ? { secrets: ownSecrets } : {}),
       run: command(service.run, service.name),
       setup: service.setup.map((cmd) => command(cmd, service.name)),
       stop: service.stop === undefined ? undefined : command(service.stop, service.name),
@@ -85,6 +119,7 @@ export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit
   }
   return {
     env,
+    ...(Object.keys(secrets).length ? { secrets } : {}),
     services,
     setup: plan.setup.map((cmd) => command(cmd)),
     teardown: plan.teardown.map((cmd) => command(cmd)),
@@ -109,19 +144,25 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs }: Environme
         { cellId: plan.cellId, name: Step.environment },
         async () => {
           const resolved = resolveEnvironment(plan, ports);
+          const secrets = await revealSecrets(plan, secretRefs(resolved));
           const envFile = metaPath(plan, 'env');
           const logFile = metaPath(plan, 'logs', 'setup.log');
+          // The agent sources this file, secrets included: readable by Hive's user only.
           await writeFile(
             envFile,
-            `${Object.entries(resolved.env)
+            `${Object.entries({ ...resolved.env, ...secrets.values })
               .map(([k, v]) => dotenvLine(k, v))
               .join('\n')}\n`,
+            { mode: 0o600 },
           );
+          await chmod(envFile, 0o600);
           await runOnce(metaPath(plan, 'setup.done'), fingerprintOf([resolved.setup, resolved.env]), () =>
             runCommands({
               commands: resolved.setup,
               cwd: plan.worktreePath,
-              env: resolved.env,
+              env: { ...resolved.env, ...secrets.values },
+              redact: secrets.redact,
+              pidFile: metaPath(plan, 'setup.pid'),
               logFile,
               timeoutMs: setupTimeoutMs,
               onTick: heartbeat,
@@ -145,7 +186,7 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs }: Environme
             }),
           );
           const setupLog = await readFile(logFile, 'utf8').catch(() => '');
-          return { ...resolved, envFile, setupLogTail: tail(setupLog) };
+          return { ...resolved, envFile, setupLogTail: secrets.redact(tail(setupLog)) };
         },
         // The step record carries the setup output too, not only the log file.
         ({ envFile, env, setupLogTail }) => ({ envFile, variables: Object.keys(env).length, setupLogTail }),
@@ -169,10 +210,13 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs }: Environme
       return steps.withStep({ cellId: plan.cellId, name: Step.teardown, kind: 'compensation' }, async () => {
         // A cell provisioned before teardown commands were part of the environment resolves them now.
         const resolved = env?.teardown ? env : resolveEnvironment(plan, ports);
+        const secrets = await revealSecrets(plan, secretRefs(resolved));
         await runCommands({
           commands: resolved.teardown,
           cwd: plan.worktreePath,
-          env: resolved.env,
+          env: { ...resolved.env, ...secrets.values },
+          redact: secrets.redact,
+          pidFile: metaPath(plan, 'teardown.pid'),
           logFile: path.join(plan.worktreePath, CELL_META_DIR, 'logs', 'teardown.log'),
           timeoutMs: setupTimeoutMs,
           failure: (command, result) =>

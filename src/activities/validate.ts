@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { ErrorType, Step } from '../cells/catalog.js';
 import { recordEvent } from '../cells/events.js';
-import type { CellPlan, ServicePlan } from '../cells/plan.js';
+import type { CellPlan, RestorePoint, ServicePlan } from '../cells/plan.js';
+import type { ArchiveRecord } from '../cells/schema.js';
 import type { Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
@@ -48,8 +49,15 @@ export type PlanPart = (typeof PLAN_PARTS)[number];
 
 export function createValidateActivities({ db, steps, workspaces, configs, host }: ValidateDeps) {
   /** The request (from its record) against the workspace's current config: the plan, or why not. */
-  async function planCell(cellId: string): Promise<CellPlan> {
+  async function planCell(cellId: string, restoring = false): Promise<CellPlan> {
     const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
+    // A restored cell starts from the commit its archive was made on, not from where baseRef is now.
+    const archive = restoring && cell.archive ? (JSON.parse(cell.archive) as ArchiveRecord) : undefined;
+    const restore: RestorePoint | undefined = archive && {
+      commit: archive.commit,
+      headCommit: archive.headCommit,
+      detached: archive.detached,
+    };
     const workspace = workspaces.find((w) => w.id === cell.workspaceId);
     if (!workspace) {
       throw permanent(ErrorType.WorkspaceUnknown, `workspace "${cell.workspaceId}" is no longer registered`, {
@@ -69,7 +77,7 @@ export function createValidateActivities({ db, steps, workspaces, configs, host 
         hint: errors.map((f) => f.hint).join(' '),
       });
     }
-    const baseCommit = await resolveCommit(workspace.path, cell.baseRef);
+    const baseCommit = archive?.baseCommit ?? (await resolveCommit(workspace.path, cell.baseRef));
     if (!baseCommit) throw permanent(ErrorType.BaseRefUnknown, `"${cell.baseRef}" does not name a commit`);
     const t = result.template;
     return {
@@ -93,6 +101,7 @@ export function createValidateActivities({ db, steps, workspaces, configs, host 
       includePatterns: t.includePatterns,
       ignorePatterns: t.ignorePatterns,
       services: enabledServices(t, result.options).map(([name, spec]) => servicePlan(name, spec)),
+      ...(restore ? { restore } : {}),
     } satisfies CellPlan;
   }
 
@@ -101,10 +110,10 @@ export function createValidateActivities({ db, steps, workspaces, configs, host 
      * Step 1: the template validation again, at run time, producing the plan the steps follow. The
      * only step that reads the request from the database: every later one reads the plan.
      */
-    async validateCell({ cellId }: { cellId: string }): Promise<CellPlan> {
+    async validateCell({ cellId, restore }: { cellId: string; restore?: boolean }): Promise<CellPlan> {
       return steps.withStep(
         { cellId, name: Step.validate },
-        () => planCell(cellId),
+        () => planCell(cellId, restore),
         (plan) => ({
           services: plan.services.map((s) => s.name),
           baseCommit: plan.baseCommit,
@@ -118,7 +127,7 @@ export function createValidateActivities({ db, steps, workspaces, configs, host 
      * worktree, branch and base commit stay those of the first plan.
      */
     async replanCell({ previous }: { previous: CellPlan }): Promise<{ plan: CellPlan; changed: PlanPart[] }> {
-      const fresh = await planCell(previous.cellId);
+      const fresh = await planCell(previous.cellId, previous.restore !== undefined);
       const plan = { ...fresh, baseCommit: previous.baseCommit, baseRef: previous.baseRef };
       const changed = PLAN_PARTS.filter(
         (part) => JSON.stringify(plan[part]) !== JSON.stringify(previous[part]),

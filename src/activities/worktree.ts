@@ -15,8 +15,10 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import { ErrorType, Step } from '../cells/catalog.js';
+import { recordEvent } from '../cells/events.js';
 import type { CellPlan } from '../cells/plan.js';
 import type { Db } from '../db/client.js';
+import { HANDOVER_MARKER, recordBaseline, restoreWork, saveWork } from './archive.js';
 import { permanent, transient } from './failures.js';
 import type { StepRecorder } from './steps.js';
 
@@ -139,6 +141,8 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
                 ? ['worktree', 'add', plan.worktreePath, plan.branch]
                 : ['worktree', 'add', '-b', plan.branch, plan.worktreePath, plan.baseCommit];
               await git.raw(args);
+              // A restored cell: its worktree as the archive kept it.
+              await restoreWork(plan);
             }
           } catch (error) {
             if (error instanceof Error && 'type' in error) throw error;
@@ -157,6 +161,7 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
                 baseRef: plan.baseRef,
                 baseCommit: plan.baseCommit,
                 host: plan.host,
+                ...HANDOVER_MARKER,
               },
               null,
               2,
@@ -172,7 +177,22 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
       );
     },
 
-    /** What archiving would lose: uncommitted changes, and commits beyond the base on the branch. */
+    /**
+     * When the cell is handed to a person (ready, or failed and preserved): what is in the worktree
+     * is the template's doing, and archive keeps only what comes after; on retry: what the person
+     * changed meanwhile stays theirs.
+     */
+    async recordWorktreeBaseline(
+      plan: CellPlan,
+      moment: 'handover' | 'retry' = 'handover',
+    ): Promise<{ entries: number; personal: number }> {
+      return recordBaseline(plan, moment);
+    },
+
+    /**
+     * What archiving would lose: uncommitted changes, and commits beyond the base on the branch.
+     * Only cells archived by an older workflow version ask (archive now keeps everything).
+     */
     async inspectWorktree(plan: CellPlan): Promise<{ dirty: string[]; commits: number }> {
       const exists = await stat(plan.worktreePath).catch(() => undefined);
       if (!exists) return { dirty: [], commits: 0 };
@@ -191,13 +211,20 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
     },
 
     /**
-     * Compensation of step 2: remove the worktree (forced), prune, and delete the branch unless it
-     * holds commits beyond its base — work is never destroyed silently. Safe to run repeatedly.
+     * Compensation of step 2 (and the end of archive): first save the work in the worktree to
+     * refs/hive/archive/<cell-id> (unless `discard`), then remove the worktree (forced), prune, and
+     * delete the branch unless it holds commits beyond its base. Safe to run repeatedly.
      */
     async removeWorktree(
       plan: CellPlan,
-    ): Promise<{ removed: boolean; branchKept: boolean; commits: number }> {
+      options: { discard?: boolean } = {},
+    ): Promise<{ removed: boolean; branchKept: boolean; commits: number; savedTo: string | null }> {
       return steps.withStep({ cellId: plan.cellId, name: Step.worktree, kind: 'compensation' }, async () => {
+        const archive = await saveWork(plan, options);
+        if (archive) {
+          await db.cell.update({ where: { id: plan.cellId }, data: { archive: JSON.stringify(archive) } });
+          if (archive.ref || archive.discarded) await recordEvent(db, plan.cellId, 'archive', archive);
+        }
         const git = simpleGit(plan.workspacePath);
         const registered = (await listWorktrees(git)).some((w) => w.path === plan.worktreePath);
         if (registered) {
@@ -215,7 +242,7 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
           if (commits === 0) await git.raw(['branch', '-D', plan.branch]);
         }
         const gone = !(await stat(plan.worktreePath).catch(() => undefined));
-        return { removed: gone, branchKept: commits > 0, commits };
+        return { removed: gone, branchKept: commits > 0, commits, savedTo: archive?.ref ?? null };
       });
     },
   };

@@ -8,7 +8,9 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { authPlugin } from '../auth/plugin.js';
 import type { ApiDeps } from './deps.js';
+import { registerJsonBody } from './jsonBody.js';
 import { problemFromError, problemType, sendProblem } from './problem.js';
 import { cellRoutes } from './routes/cells.js';
 import { healthRoutes } from './routes/health.js';
@@ -30,6 +32,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
   }).withTypeProvider<ZodTypeProvider>();
   // JSON only: a text/plain body is refused with 415 instead of reaching validation as a string.
   app.removeContentTypeParser(['text/plain']);
+  registerJsonBody(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -47,6 +50,8 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
     }),
   );
 
+  // Before any route: every route registered after it is authenticated and documented by access.
+  await app.register(authPlugin, { db: deps.db, host: deps.host ?? '127.0.0.1' });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -54,10 +59,27 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
         description: 'Durable provisioning of isolated agent cells',
         version: '0.1.0',
       },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An API token (hive_…) from `hive tokens create --name <name> --role viewer|operator|admin`',
+          },
+        },
+      },
+      security: [{ bearerAuth: [] }],
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The docs (UI and the OpenAPI document) are public, like /healthz.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access: 'public' };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
 
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   await app.register(healthRoutes(deps));

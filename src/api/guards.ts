@@ -1,3 +1,4 @@
+import { inScope, type Principal } from '../auth/tokens.js';
 import { CellStatus } from '../cells/schema.js';
 import { allowedActions, type CellAction } from '../cells/status.js';
 import type { Workspace } from '../config/env.js';
@@ -8,6 +9,31 @@ import { cellNotFound, HttpProblem } from './problem.js';
 
 // What a request must find before it acts — else the problem that says what is missing and how to
 // go on.
+
+/**
+ * The API as this principal may see it: only the workspaces in its scope exist. Every lookup by
+ * workspace (requireWorkspace, unknownWorkspace, the dry run, createCell) then answers for the
+ * others exactly as for a workspace that is not registered.
+ */
+export function scoped(deps: ApiDeps, principal: Principal): ApiDeps {
+  if (principal.workspaces === null) return deps;
+  return { ...deps, workspaces: deps.workspaces.filter((w) => inScope(principal, w.id)) };
+}
+
+/** The principal's workspaces as a Prisma filter on a workspaceId column ({} = every workspace). */
+export function scopeFilter(principal: Principal): { workspaceId?: { in: string[] } } {
+  return principal.workspaces === null ? {} : { workspaceId: { in: [...principal.workspaces] } };
+}
+
+/** The cell, if it exists and is in the principal's scope; else the one not-found answer. */
+export async function requireVisibleCell(deps: ApiDeps, id: string, principal: Principal) {
+  const cell = await deps.db.cell.findUnique({
+    where: { id },
+    select: { id: true, workspaceId: true, templateId: true },
+  });
+  if (!cell || !inScope(principal, cell.workspaceId)) throw cellNotFound(id);
+  return cell;
+}
 
 /** The registered workspace with this id, or a problem naming the ones that exist. */
 export function requireWorkspace(deps: ApiDeps, id: string, status: 404 | 422, pointer?: string): Workspace {
@@ -50,12 +76,16 @@ const verbs: Record<CellAction, string> = {
   archive: 'archived',
   service: 'given service commands',
   cleanup: 'cleaned up',
+  restore: 'restored',
 };
 
-/** The cell, if its state allows `action`; else 404, or 409 naming the state and what it allows. */
-export async function requireActionable(deps: ApiDeps, id: string, action: CellAction) {
+/**
+ * The cell, if the principal may see it and its state allows `action`; else 404 (also for a cell
+ * outside the principal's scope), or 409 naming the state and what it allows.
+ */
+export async function requireActionable(deps: ApiDeps, id: string, action: CellAction, principal: Principal) {
   const cell = await deps.db.cell.findUnique({ where: { id }, include: { services: true } });
-  if (!cell) throw cellNotFound(id);
+  if (!cell || !inScope(principal, cell.workspaceId)) throw cellNotFound(id);
   const status = CellStatus.parse(cell.status);
   const allowed = allowedActions[status];
   if (!allowed.includes(action)) {

@@ -53,7 +53,7 @@ export function sendProblem(
     .send({ ...problem, instance: request.url });
 }
 
-/** Fastify's own 4xx errors (content type, body parsing, size) mapped to actionable problems. */
+/** Fastify's own 4xx errors (content type, size) mapped to actionable problems (JSON: see jsonBody.ts). */
 const frameworkProblems: Record<string, { slug: string; title: string; hint: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     slug: 'unsupported-media-type',
@@ -64,16 +64,6 @@ const frameworkProblems: Record<string, { slug: string; title: string; hint: str
     slug: 'body-too-large',
     title: 'Request body too large',
     hint: 'Shorten the request body (the brief is the usual culprit).',
-  },
-  FST_ERR_CTP_EMPTY_JSON_BODY: {
-    slug: 'empty-body',
-    title: 'Empty JSON body',
-    hint: 'Send a JSON object, or drop the Content-Type header when there is no body.',
-  },
-  FST_ERR_CTP_INVALID_JSON_BODY: {
-    slug: 'malformed-json',
-    title: 'Malformed JSON',
-    hint: 'Send a well-formed JSON object.',
   },
 };
 

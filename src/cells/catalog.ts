@@ -50,6 +50,8 @@ export const ErrorType = {
   PortAllocated: 'PortAllocated',
   PortRaced: 'PortRaced',
   // environment and teardown
+  /** A secret env value whose reference (env:NAME, file:PATH) does not resolve on this host. */
+  SecretUnavailable: 'SecretUnavailable',
   SetupFailed: 'SetupFailed',
   TeardownFailed: 'TeardownFailed',
   // services
@@ -65,6 +67,8 @@ export const ErrorType = {
   // the workflow itself
   ProvisioningFailed: 'ProvisioningFailed',
   CleanupFailed: 'CleanupFailed',
+  /** A second archive of a cell whose archive is under way. */
+  AlreadyArchiving: 'AlreadyArchiving',
   Cancelled: 'Cancelled',
   /** A failure that carried no type of ours (a bug, or an SDK/timeout failure). */
   Error: 'Error',

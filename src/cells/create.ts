@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import { type Db, isUniqueViolation } from '../db/client.js';
@@ -5,9 +6,9 @@ import { type DryRunDeps, dryRun } from '../templates/dryRun.js';
 import type { Finding } from '../templates/findings.js';
 import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
 import { provisionCell } from '../workflows/provisionCell.js';
-import { recordEvent } from './events.js';
+import { recordAction, recordEvent } from './events.js';
 import { newCellId, workflowIdFor } from './ids.js';
-import type { OptionValues } from './plan.js';
+import type { OnFailure, OptionValues } from './plan.js';
 import type { CellRequest } from './schema.js';
 
 export interface CreateCellDeps extends DryRunDeps {
@@ -20,10 +21,11 @@ export interface CreateCellDeps extends DryRunDeps {
   historyLimit?: number;
 }
 
-type CellRow = Awaited<ReturnType<Db['cell']['create']>>;
+export type CellRow = Awaited<ReturnType<Db['cell']['create']>>;
 
 export type CreateCellResult =
   | { kind: 'accepted'; cell: CellRow }
+  | { kind: 'key-reused'; cell: CellRow }
   | { kind: 'unknown-workspace'; workspace: string }
   | { kind: 'invalid'; findings: Finding[] };
 
@@ -36,10 +38,18 @@ export async function createCell(
   deps: CreateCellDeps,
   request: CellRequest,
   idempotencyKey?: string,
+  /** Name of the API token that asks; undefined for tokenless local use. */
+  createdBy?: string,
 ): Promise<CreateCellResult> {
+  const requestHash = fingerprint(request);
+  // The same key with the same request is the same cell; with another request it is a client's bug.
+  const answer = (cell: CellRow): CreateCellResult =>
+    cell.requestHash && cell.requestHash !== requestHash
+      ? { kind: 'key-reused', cell }
+      : { kind: 'accepted', cell };
   const byKey = () => deps.db.cell.findUnique({ where: { idempotencyKey } });
   const existing = idempotencyKey ? await byKey() : null;
-  if (existing) return { kind: 'accepted', cell: existing };
+  if (existing) return answer(existing);
   // The same dry run as POST /templates/:id/validate: refuse before anything is created.
   const validation = await dryRun(deps, { ...request, templateId: request.template });
   if ('unknownWorkspace' in validation) return { kind: 'unknown-workspace', workspace: request.workspace };
@@ -49,21 +59,80 @@ export async function createCell(
       deps,
       validation.workspace,
       { ...request, options: validation.options },
-      idempotencyKey,
+      { idempotencyKey, requestHash, createdBy },
     );
     return { kind: 'accepted', cell };
   } catch (error) {
     const winner = idempotencyKey && isUniqueViolation(error) ? await byKey() : null;
-    if (winner) return { kind: 'accepted', cell: winner };
+    if (winner) return answer(winner);
     throw error;
   }
 }
 
+/** SHA-256 of the request as validated (keys sorted): equal for equal requests however they were sent. */
+function fingerprint(request: CellRequest): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+          )
+        : value;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(request)))
+    .digest('hex');
+}
+
 /** One line for the Temporal UI's workflow list: what this cell is for. */
-function summaryOf(workspace: Workspace, request: CellRequest) {
-  const firstLine = request.brief.split('\n', 1)[0] ?? '';
+function summaryOf(workspace: Workspace, cell: CellRow) {
+  const firstLine = cell.brief.split('\n', 1)[0] ?? '';
   const brief = firstLine.length > 80 ? `${firstLine.slice(0, 79)}…` : firstLine;
-  return `${workspace.id}/${request.template}: ${brief}`;
+  return `${workspace.id}/${cell.templateId}: ${brief}`;
+}
+
+/**
+ * Starts a run of a recorded cell's workflow: its provisioning (or, with `restore`, its return
+ * from what its archive kept), then its live phase. A cell has one workflow id; each run is one life.
+ */
+export async function startCellWorkflow(
+  deps: Pick<CreateCellDeps, 'client' | 'taskQueue' | 'preserveFailedForMs' | 'historyLimit'>,
+  workspace: Workspace,
+  cell: CellRow,
+  { onFailure, restore }: { onFailure?: OnFailure; restore?: boolean },
+) {
+  const { id, templateId, baseRef } = cell;
+  await deps.client.workflow.start(provisionCell, {
+    taskQueue: deps.taskQueue,
+    workflowId: cell.workflowId,
+    args: [
+      {
+        cellId: id,
+        workspaceId: workspace.id,
+        templateId,
+        onFailure,
+        preserveForMs: deps.preserveFailedForMs,
+        historyLimit: deps.historyLimit,
+        ...(restore ? { restore } : {}),
+      },
+    ],
+    typedSearchAttributes: [
+      { key: CellIdKey, value: id },
+      { key: TemplateIdKey, value: templateId },
+      { key: WorkspaceIdKey, value: workspace.id },
+      { key: CellStatusKey, value: 'pending' },
+    ],
+    memo: { workspace: workspace.id, workspacePath: workspace.path, template: templateId },
+    staticSummary: `${restore ? 'restore ' : ''}${summaryOf(workspace, cell)}`,
+    staticDetails: [
+      `**Cell** \`${id}\`${restore ? ' (restored from its archive)' : ''}`,
+      `**Workspace** ${workspace.id} (\`${workspace.path}\`)`,
+      `**Template** ${templateId}, from \`${baseRef}\`, on failure: ${onFailure ?? 'preserve'}`,
+      `**Brief** ${cell.brief.split('\n', 1)[0] ?? ''}`,
+    ].join('\n\n'),
+  });
 }
 
 /**
@@ -74,7 +143,11 @@ async function startCell(
   deps: CreateCellDeps,
   workspace: Workspace,
   request: CellRequest & { options: OptionValues },
-  idempotencyKey?: string,
+  {
+    idempotencyKey,
+    requestHash,
+    createdBy,
+  }: { idempotencyKey?: string; requestHash: string; createdBy?: string },
 ): Promise<CellRow> {
   const id = newCellId();
   const workflowId = workflowIdFor(id);
@@ -93,38 +166,14 @@ async function startCell(
       successCriteria: JSON.stringify(request.successCriteria ?? []),
       baseRef,
       idempotencyKey,
+      requestHash,
+      createdBy,
     },
   });
+  await recordAction(deps.db, id, { action: 'create', by: createdBy ?? 'local' });
   await recordEvent(deps.db, id, 'status', { status: 'pending' });
   try {
-    await deps.client.workflow.start(provisionCell, {
-      taskQueue: deps.taskQueue,
-      workflowId,
-      args: [
-        {
-          cellId: id,
-          workspaceId: workspace.id,
-          templateId: request.template,
-          onFailure: request.onFailure,
-          preserveForMs: deps.preserveFailedForMs,
-          historyLimit: deps.historyLimit,
-        },
-      ],
-      typedSearchAttributes: [
-        { key: CellIdKey, value: id },
-        { key: TemplateIdKey, value: request.template },
-        { key: WorkspaceIdKey, value: workspace.id },
-        { key: CellStatusKey, value: 'pending' },
-      ],
-      memo: { workspace: workspace.id, workspacePath: workspace.path, template: request.template },
-      staticSummary: summaryOf(workspace, request),
-      staticDetails: [
-        `**Cell** \`${id}\``,
-        `**Workspace** ${workspace.id} (\`${workspace.path}\`)`,
-        `**Template** ${request.template}, from \`${baseRef}\`, on failure: ${request.onFailure}`,
-        `**Brief** ${request.brief.split('\n', 1)[0] ?? ''}`,
-      ].join('\n\n'),
-    });
+    await startCellWorkflow(deps, workspace, cell, { onFailure: request.onFailure });
   } catch (error) {
     await deps.db.cell.delete({ where: { id } });
     throw error;

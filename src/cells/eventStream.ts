@@ -34,13 +34,15 @@ async function readNewLines(file: string, offset: number): Promise<{ lines: stri
 /**
  * A cell's story as it happens: the recorded status, step and operation events after `afterId`
  * (each with its id, so a client resumes with Last-Event-ID), and service log lines as they are
- * written (live only, without ids). Ends with an `end` event once the cell rests.
+ * written (live only, without ids), with known secret values masked by `redact`. Ends with an
+ * `end` event once the cell rests.
  */
 export async function* cellEventStream(
   db: Db,
   cellId: string,
   afterId: number,
   connected: () => boolean,
+  redact: (line: string) => string = (line) => line,
 ): AsyncGenerator<StreamedEvent> {
   let last = afterId;
   const logOffsets = new Map<string, number>();
@@ -64,7 +66,7 @@ export async function* cellEventStream(
         (first ? ((await stat(service.logPath).catch(() => undefined))?.size ?? 0) : 0);
       const { lines, offset } = await readNewLines(service.logPath, known);
       logOffsets.set(service.name, offset);
-      for (const line of lines) yield { event: 'log', data: { service: service.name, line } };
+      for (const line of lines) yield { event: 'log', data: { service: service.name, line: redact(line) } };
     }
     if (rows.length < 500) {
       const cell = await db.cell.findUnique({ where: { id: cellId }, select: { status: true } });

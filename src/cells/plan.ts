@@ -1,6 +1,8 @@
 // What a cell is made of, as the workflow carries it in history and the activities act on it. Types
 // only, derived from the zod schemas by type-only imports (erased at build time, so the
 // deterministic workflow bundle can import this file without pulling zod in).
+
+import type { EnvValue } from '../secrets/refs.js';
 import type { OptionValues } from '../templates/model.js';
 import type { ReadinessProbe, ServiceSpec } from '../templates/schema.js';
 import type { CellRequest } from './schema.js';
@@ -53,7 +55,8 @@ export interface CellPlan {
   constraints: string[];
   successCriteria: string[];
   options: OptionValues;
-  env: Record<string, string>;
+  /** Text values, or secret references (resolved only where a process starts). */
+  env: Record<string, EnvValue>;
   setup: string[];
   teardown: string[];
   prompts: string[];
@@ -61,6 +64,16 @@ export interface CellPlan {
   ignorePatterns: string[];
   /** Enabled services only. */
   services: ServicePlan[];
+  /** Set when the cell is restored: the worktree comes back from what its archive kept. */
+  restore?: RestorePoint;
+}
+
+/** Where a restored cell's worktree comes from (see ArchiveRecord). */
+export interface RestorePoint {
+  /** The saved commit (HEAD plus the saved files), or null when nothing needed saving. */
+  commit: string | null;
+  headCommit: string;
+  detached: boolean;
 }
 
 export interface AllocatedPort {
@@ -77,7 +90,19 @@ export interface CellEnvironment {
    * Per service: only what differs from the cell-wide env (PORT, its own env), and its commands
    * with placeholders resolved. A service runs with `{ ...env, ...services[name].env }`.
    */
-  services: Record<string, { env: Record<string, string>; run: string; setup: string[]; stop?: string }>;
+  services: Record<
+    string,
+    {
+      env: Record<string, string>;
+      /** The service's own secret variables, by reference (name → env:… or file:…). */
+      secrets?: Record<string, string>;
+      run: string;
+      setup: string[];
+      stop?: string;
+    }
+  >;
+  /** Cell-wide secret variables, by reference: their values never enter history. */
+  secrets?: Record<string, string>;
   /** The template's setup and teardown commands, placeholders resolved. */
   setup: string[];
   teardown: string[];

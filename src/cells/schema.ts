@@ -102,6 +102,33 @@ export type Failure = z.infer<typeof Failure>;
 /** What an activity attaches to the failure it throws. */
 export type FailureDetails = Pick<Failure, 'hint' | 'logTail'>;
 
+/** Files of a worktree that are a person's work (not what the template's setup produced). */
+export const WorkFiles = z.object({
+  modified: z.array(z.string()).describe('Tracked files changed since the last commit'),
+  deleted: z.array(z.string()).describe('Tracked files removed since the last commit'),
+  untracked: z.array(z.string()),
+  ignored: z.array(z.string()).describe('Gitignored files and folders created after the cell was ready'),
+});
+export type WorkFiles = z.infer<typeof WorkFiles>;
+
+/** What removing a worktree kept (or, with discard, dropped) of the work in it. */
+export const ArchiveRecord = z.object({
+  ref: z
+    .string()
+    .nullable()
+    .describe('Where the work was saved, e.g. refs/hive/archive/<cell-id>; null when nothing needed saving'),
+  commit: z.string().nullable().describe('The commit at ref: HEAD plus every saved file'),
+  branch: z.string(),
+  baseCommit: z.string(),
+  headCommit: z.string().describe('HEAD of the worktree when it was removed'),
+  detached: z.boolean().describe('HEAD was detached; its commits are kept through the saved commit'),
+  commits: z.number().int().describe('Commits on the branch beyond its base (the branch is then kept)'),
+  saved: WorkFiles.nullable(),
+  discarded: WorkFiles.nullable().describe('Set only when archived with discard=true: what was dropped'),
+  at: z.string(),
+});
+export type ArchiveRecord = z.infer<typeof ArchiveRecord>;
+
 export const CellDetail = CellRecord.extend({
   worktreePath: z.string().nullable(),
   branch: z.string().nullable(),
@@ -125,6 +152,9 @@ export const CellDetail = CellRecord.extend({
   ),
   prompt: z.object({ path: z.string(), content: z.string() }).nullable(),
   failure: Failure.nullable(),
+  archive: ArchiveRecord.nullable().describe(
+    'What the last removal of the worktree saved and where (POST /cells/:id/restore brings it back)',
+  ),
   actions: z.array(z.enum(cellActions)).describe('What the current state allows'),
   progress: z.object({
     currentStep: z.string().nullable(),

@@ -29,7 +29,7 @@ export const restingStatuses: readonly CellStatus[] = [
 /** Final states: the cell's workflow has ended. */
 export const finalStatuses: readonly CellStatus[] = ['rolled_back', 'cancelled', 'archived'];
 
-export const cellActions = ['cancel', 'retry', 'archive', 'service', 'cleanup'] as const;
+export const cellActions = ['cancel', 'retry', 'archive', 'service', 'cleanup', 'restore'] as const;
 export type CellAction = (typeof cellActions)[number];
 
 /** What a person may do to a cell in each state (the API answers 409 for anything else). */
@@ -40,11 +40,12 @@ export const allowedActions: Record<CellStatus, CellAction[]> = {
   degraded: ['archive', 'service'],
   failed: ['retry', 'cancel'],
   rolling_back: [],
-  rolled_back: [],
+  // Brought back from what its last removal saved (or, with nothing saved, from its branch).
+  rolled_back: ['restore'],
   cancelling: [],
-  cancelled: [],
+  cancelled: ['restore'],
   archiving: [],
-  archived: [],
+  archived: ['restore'],
   // A rollback, cancel or archive whose clean-up failed: nothing is hidden, a person retries it.
   cleanup_failed: ['cleanup'],
 };

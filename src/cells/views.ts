@@ -77,6 +77,7 @@ export async function cellDetail(
     })),
     prompt: cell.prompt ? { path: cell.prompt.path, content: cell.prompt.content } : null,
     failure: json(cell.failure) as CellDetail['failure'],
+    archive: json(cell.archive) as CellDetail['archive'],
     actions: allowedActions[status],
     progress: { currentStep: running?.name ?? null, operation: running?.operation ?? null, eta },
   };

@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import type { Workspace } from '../config/env.js';
+import { isSecret, resolveSecret, SecretUnavailable } from '../secrets/refs.js';
 import { error, type Finding, warning } from './findings.js';
 import {
   availableMemoryMb,
@@ -213,6 +214,38 @@ export async function checkServiceDirs(
           'Give a folder of the repository, relative to its root (e.g. "packages/api").',
         ),
       );
+    }
+  }
+  return findings;
+}
+
+/**
+ * Every secret reference of the template and its enabled services resolves on this host (its value
+ * is read and dropped: a finding names the variable and the reference, never a value).
+ */
+export async function checkSecrets(
+  base: string,
+  template: Template,
+  enabled: Services,
+  workspace: Workspace,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const envs: Array<[string, ServiceSpec['env']]> = [
+    [base, template.env],
+    ...enabled.map(([name, service]): [string, ServiceSpec['env']] => [
+      `${base}.services.${name}`,
+      service.env,
+    ]),
+  ];
+  for (const [at, env] of envs) {
+    for (const [variable, value] of Object.entries(env)) {
+      if (!isSecret(value)) continue;
+      try {
+        await resolveSecret(variable, value.secret, { workspacePath: workspace.path });
+      } catch (failure) {
+        if (!(failure instanceof SecretUnavailable)) throw failure;
+        findings.push(error(`${at}.env.${variable}`, failure.message, failure.hint));
+      }
     }
   }
   return findings;

@@ -1,5 +1,6 @@
 import '../config/zodMessages.js';
 import { z } from 'zod';
+import { SECRET_REF_PATTERN } from '../secrets/refs.js';
 
 // One schema for hive.config.{ts,json}: TypeScript types (defineConfig), validation of loaded
 // configs, the published JSON Schema (schema/hive.config.schema.json) and the API's OpenAPI docs.
@@ -71,12 +72,27 @@ export const OptionCondition = z.object({
   equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
 });
 
+/** An env value: text (placeholders allowed), or a secret by reference, never stored or shown. */
+export const EnvValue = z.union([
+  z.string(),
+  z
+    .object({
+      secret: z
+        .string()
+        .regex(SECRET_REF_PATTERN, "env:NAME (a variable of Hive's own environment) or file:PATH")
+        .describe(
+          "env:NAME reads Hive's own environment, file:PATH a file (relative to the workspace); resolved only when a process starts",
+        ),
+    })
+    .strict(),
+]);
+
 export const ServiceSpec = z.object({
   type: z.literal('process').default('process'),
   run: z.string().min(1).describe('Command line; $PORT, $PORT:<service>, $OPTION:<name> are replaced'),
   setup: z.array(z.string()).default([]).describe('Commands run once before the service starts'),
   cwd: z.string().optional().describe('Working directory relative to the worktree'),
-  env: z.record(z.string(), z.string()).default({}),
+  env: z.record(z.string(), EnvValue).default({}),
   readyTimeoutMs: z.number().int().positive().optional().describe('Upper bound on the readiness wait'),
   stop: z.string().optional().describe('Command that stops the service; default SIGTERM'),
   ports: z
@@ -161,7 +177,7 @@ export const TemplateSpec = z.object({
   type: z.literal('manual').default('manual'),
   description: z.string().optional(),
   services: z.record(name, ServiceSpec).default({}),
-  env: z.record(z.string(), z.string()).default({}),
+  env: z.record(z.string(), EnvValue).default({}),
   setup: z.array(z.string()).default([]),
   prompts: z.array(z.string()).default([]).describe('Prompt files or folders, relative to the workspace'),
   teardown: z.array(z.string()).default([]),

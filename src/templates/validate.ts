@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Workspace } from '../config/env.js';
+import { isSecret } from '../secrets/refs.js';
 import { error, type Finding, findingsFromProblems } from './findings.js';
 import {
   checkCapacity,
@@ -7,6 +8,7 @@ import {
   checkPorts,
   checkPrompts,
   checkRepository,
+  checkSecrets,
   checkServiceDirs,
 } from './hostFindings.js';
 import type { LoadedConfig } from './loader.js';
@@ -130,7 +132,8 @@ function checkPlaceholders(base: string, template: Template, enabled: Services):
       }
     }
   };
-  for (const [key, value] of Object.entries(template.env)) check(`${base}.env.${key}`, value);
+  for (const [key, value] of Object.entries(template.env))
+    if (!isSecret(value)) check(`${base}.env.${key}`, value);
   // Template-level commands get the same placeholders as services' (only $PORT:<service> forms).
   template.setup.forEach((cmd, i) => {
     check(`${base}.setup.${i}`, cmd);
@@ -141,7 +144,8 @@ function checkPlaceholders(base: string, template: Template, enabled: Services):
   for (const [name, service] of enabled) {
     const at = `${base}.services.${name}`;
     check(`${at}.run`, service.run, name);
-    for (const [key, value] of Object.entries(service.env)) check(`${at}.env.${key}`, value, name);
+    for (const [key, value] of Object.entries(service.env))
+      if (!isSecret(value)) check(`${at}.env.${key}`, value, name);
     service.setup.forEach((cmd, i) => {
       check(`${at}.setup.${i}`, cmd, name);
     });
@@ -210,6 +214,7 @@ export async function validateTemplate(request: ValidationRequest): Promise<Vali
         checkRepository(workspace, request.baseRef ?? 'HEAD'),
         checkPrompts(base, template, workspace),
         checkServiceDirs(base, enabled, workspace),
+        checkSecrets(base, template, enabled, workspace),
       ])
     ).flat(),
   ];

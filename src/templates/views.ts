@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { optionsJsonSchema, portsOf, primaryPortName } from './model.js';
-import { PortSpec, ReadinessProbe, Requirements, Resources, type Template } from './schema.js';
+import { EnvValue, PortSpec, ReadinessProbe, Requirements, Resources, type Template } from './schema.js';
 import type { MeasuredTiming } from './timings.js';
 
 // What the catalog API shows of a template; derived from the same schemas as the config.
@@ -37,7 +37,7 @@ export const ServiceView = z.object({
 export const TemplateDetail = TemplateSummary.extend({
   options: z.record(z.string(), z.unknown()).describe('JSON Schema of the options, with defaults'),
   services: z.array(ServiceView),
-  env: z.record(z.string(), z.string()),
+  env: z.record(z.string(), EnvValue).describe('Secret values appear as their reference, never resolved'),
   setup: z.array(z.string()),
   teardown: z.array(z.string()),
   prompts: z.array(z.string()),

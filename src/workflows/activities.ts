@@ -64,16 +64,37 @@ export function cellActivities(hostTaskQueue: string | undefined) {
       ]);
       upsertSearchAttributes([{ key: CellStatusKey, value: status }]);
     },
-    validate: (cellId: string) =>
-      host.validateCell.executeWithOptions(summary('check the request and plan the cell'), [{ cellId }]),
+    validate: (cellId: string, restore?: boolean) =>
+      host.validateCell.executeWithOptions(
+        summary(
+          restore ? 'check the request and plan the restored cell' : 'check the request and plan the cell',
+        ),
+        [restore ? { cellId, restore } : { cellId }],
+      ),
     replan: (previous: CellPlan) =>
       host.replanCell.executeWithOptions(summary('plan again from the current config'), [{ previous }]),
     createWorktree: (plan: CellPlan) =>
       host.createWorktree.executeWithOptions(summary(`git worktree add ${plan.branch}`), [plan]),
     inspectWorktree: (plan: CellPlan) =>
       host.inspectWorktree.executeWithOptions(summary('inspect worktree before archiving'), [plan]),
-    removeWorktree: (plan: CellPlan) =>
-      host.removeWorktree.executeWithOptions(summary(`remove worktree ${plan.branch}`), [plan]),
+    removeWorktree: (plan: CellPlan, options: { discard?: boolean } = {}) =>
+      host.removeWorktree.executeWithOptions(
+        summary(
+          options.discard
+            ? `remove worktree ${plan.branch}, discarding its uncommitted work`
+            : `save the work in ${plan.branch}, remove its worktree`,
+        ),
+        [plan, options],
+      ),
+    recordWorktreeBaseline: (plan: CellPlan, moment: 'handover' | 'retry' = 'handover') =>
+      host.recordWorktreeBaseline.executeWithOptions(
+        summary(
+          moment === 'handover'
+            ? 'note what the template left in the worktree'
+            : 'note what a person changed in the worktree',
+        ),
+        [plan, moment],
+      ),
     allocatePorts: (plan: CellPlan) =>
       host.allocatePorts.executeWithOptions(summary(`allocate ports for ${names(plan)}`), [plan]),
     releasePorts: (plan: CellPlan) =>

@@ -16,8 +16,9 @@ export const serviceSignal = defineSignal<[{ service: string; action: ServiceAct
 
 /**
  * Archive a ready cell. An update rather than a signal so the caller learns at once whether it was
- * accepted: a worktree with uncommitted changes is refused unless `force`.
+ * accepted. The worktree's work is saved before it is removed, unless `discard`. (`force` is what
+ * older callers sent; workflows of an older version refused a dirty worktree without it.)
  */
-export const archiveUpdate = defineUpdate<{ dirty: string[]; commits: number }, [{ force: boolean }]>(
+export const archiveUpdate = defineUpdate<{ discard: boolean }, [{ discard?: boolean; force?: boolean }]>(
   'archive',
 );

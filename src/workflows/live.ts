@@ -126,7 +126,10 @@ async function obey(act: CellActivities, state: LiveState, name: string, action:
   }
 }
 
-/** Archive: stop services, teardown, remove the worktree (a branch with commits stays), release ports. */
+/**
+ * Archive: stop services, teardown, save the worktree's work (unless discarded) and remove it (a
+ * branch with commits stays), release ports.
+ */
 async function archive(
   act: CellActivities,
   control: Control,
@@ -141,7 +144,7 @@ async function archive(
       undo: () => act.stopService({ ...cell, service }),
     })),
     { name: Step.teardown, undo: () => act.runTeardown(plan, cell.ports, cell.env) },
-    { name: Step.worktree, undo: () => act.removeWorktree(plan) },
+    { name: Step.worktree, undo: () => act.removeWorktree(plan, { discard: control.discard }) },
     { name: Step.ports, undo: () => act.releasePorts(plan) },
   ];
   await cleanUp(act, control, { cellId, during: 'archiving', end: 'archived', undo: () => undoAll(steps) });

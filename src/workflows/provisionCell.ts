@@ -17,6 +17,9 @@ import { describeFailure, Saga } from './saga.js';
 import { startServices } from './startServices.js';
 import type { Control, Progress, ProvisionCellInput, ProvisionCellResult } from './state.js';
 
+/** Patch: worktree baselines at handover and retry (archive keeps only a person's work). */
+const WORKTREE_BASELINE = 'worktree-baseline';
+
 /** A preserved failed cell nobody acts on rolls back after this long (unless the request says otherwise). */
 const DEFAULT_PRESERVE_MS = 24 * 60 * 60 * 1000;
 
@@ -43,9 +46,9 @@ async function provision(
   act: CellActivities,
   saga: Saga,
   done: Progress,
-  cellId: string,
+  { cellId, restore }: ProvisionCellInput,
 ): Promise<ReadyCell> {
-  done.plan ??= await saga.step(Step.validate, () => act.validate(cellId));
+  done.plan ??= await saga.step(Step.validate, () => act.validate(cellId, restore));
   if (done.replan) {
     const previous = done.plan;
     const { plan, changed } = await saga.step(Step.validate, () => act.replan(previous));
@@ -84,6 +87,8 @@ async function provision(
     done.servicesReady = true;
   }
   await saga.step(Step.prompt, () => act.assemblePrompt(cell));
+  // Handed to a person: what setup and services left is the template's; archive keeps what follows.
+  if (patched(WORKTREE_BASELINE)) await act.recordWorktreeBaseline(plan);
   return cell;
 }
 
@@ -101,7 +106,7 @@ async function provisionUntilSettled(
     const scope = new CancellationScope();
     control.interruptProvisioning = () => scope.cancel();
     try {
-      const cell = await scope.run(() => provision(act, saga, done, cellId));
+      const cell = await scope.run(() => provision(act, saga, done, input));
       control.interruptProvisioning = undefined;
       await act.setStatus(cellId, 'ready');
       return cell;
@@ -113,6 +118,7 @@ async function provisionUntilSettled(
       // Preserve: stop what runs, keep worktree, logs and ports for inspection; wait for a person.
       const residue = await saga.compensate(isServiceStep);
       done.servicesReady = false;
+      if (patched(WORKTREE_BASELINE) && done.plan) await act.recordWorktreeBaseline(done.plan);
       log.warn('provisioning failed; cell preserved', { cellId, step: failure.step, type: failure.type });
       await act.setStatus(cellId, 'failed', residue.length ? { ...failure, residue } : failure);
       const acted = await condition(
@@ -122,6 +128,8 @@ async function provisionUntilSettled(
       if (control.cancel) return rollBack(act, control, saga, cellId);
       if (!acted) return rollBack(act, control, saga, cellId, failure);
       control.retry = false;
+      // What the person changed while the cell waited stays theirs, whatever the retry's setup does.
+      if (patched(WORKTREE_BASELINE) && done.plan) await act.recordWorktreeBaseline(done.plan, 'retry');
       // Versioned: a cell preserved by an older version retries as it would have (no re-plan).
       done.replan = patched('replan-on-retry');
       await act.setStatus(cellId, 'provisioning');
@@ -161,6 +169,7 @@ function listen(act: CellActivities, resumed: ReadyCell | undefined): Control {
     retry: false,
     cleanup: false,
     archive: false,
+    discard: false,
     commands: [],
     live: resumed,
   };
@@ -180,8 +189,14 @@ function listen(act: CellActivities, resumed: ReadyCell | undefined): Control {
   });
   setHandler(
     archiveUpdate,
-    async ({ force }) => {
-      // An archive sent the moment the record says ready may arrive before the workflow saw it.
+    async ({ discard = false, force = false }) => {
+      if (patched('archive-keeps-work')) {
+        // Accepted at once (no await first), so a second archive's validator already sees it.
+        control.archive = true;
+        control.discard = discard;
+        return { discard };
+      }
+      // How the older version archived: a dirty worktree refused unless forced.
       await condition(() => control.live !== undefined);
       const plan = control.live?.plan;
       if (!plan) throw new Error('unreachable: live without a cell');
@@ -194,11 +209,17 @@ function listen(act: CellActivities, resumed: ReadyCell | undefined): Control {
         });
       }
       control.archive = true;
-      return inspection;
+      return { discard: false };
     },
     {
-      validator: (_request: { force: boolean }) => {
-        if (control.archive) throw new Error('the cell is already being archived');
+      validator: (_request: { discard?: boolean; force?: boolean }) => {
+        if (control.archive) {
+          throw ApplicationFailure.create({
+            type: ErrorType.AlreadyArchiving,
+            message: 'the cell is already being archived',
+            nonRetryable: true,
+          });
+        }
       },
     },
   );

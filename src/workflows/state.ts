@@ -16,6 +16,8 @@ export interface ProvisionCellInput {
   preserveForMs?: number;
   /** After ready, continue as new past this many history events (default 2,000). */
   historyLimit?: number;
+  /** Set when an archived (or rolled back) cell is brought back: its worktree from what was saved. */
+  restore?: boolean;
   /** Set when the workflow continues as new: the live cell the previous run handed over. */
   resume?: LiveState;
 }
@@ -54,6 +56,8 @@ export interface Control {
   retry: boolean;
   cleanup: boolean;
   archive: boolean;
+  /** Archive without keeping the worktree's uncommitted work. */
+  discard: boolean;
   commands: Array<{ service: string; action: ServiceAction }>;
   /** Set once the cell is provisioned (or resumed live): the live phase's cell. */
   live?: ReadyCell;

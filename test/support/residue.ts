@@ -27,6 +27,9 @@ export async function expectZeroResidue(db: Db, workspacePath: string, cellId: s
   expect(branches.all, 'cell branch still exists').not.toContain(`cell/${cellId}`);
   const worktrees = await simpleGit(workspacePath).raw(['worktree', 'list', '--porcelain']);
   expect(worktrees).not.toContain(cellId);
+  // Nothing was saved either: a cell nobody worked in leaves no archive ref.
+  const saved = await simpleGit(workspacePath).raw(['for-each-ref', `refs/hive/archive/${cellId}`]);
+  expect(saved.trim(), 'an archive ref was left').toBe('');
   for (const service of await db.serviceInstance.findMany({ where: { cellId } })) {
     if (service.pgid)
       expect(await groupAlive(service.pgid), `process group of ${service.name} alive`).toBe(false);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ProbePlan, ServiceCall } from '../../cells/plan.js';
 import { ReadinessProbe } from '../../templates/schema.js';
-import { serviceDir, serviceEnvironment } from '../environment.js';
+import { revealSecrets, secretRefs, serviceDir, serviceEnvironment } from '../environment.js';
 import { tail } from '../failures.js';
 import { metaPath } from '../worktree.js';
 
@@ -13,8 +13,10 @@ export interface ServiceContext {
   logFile: string;
   /** Where its commands (run, setup, stop, exec probes) run. */
   cwd: string;
-  /** The cell's env with the service's own on top. */
+  /** The cell's env with the service's own on top, secrets resolved. */
   env: Record<string, string>;
+  /** Masks the values of its secrets (for log tails that leave the host). */
+  redact: (text: string) => string;
   /** The port of one of its named ports (undefined name: the primary). */
   port(name?: string): number | undefined;
   /** Its declared readiness probe, or the default one; undefined when there is nothing to probe. */
@@ -27,8 +29,17 @@ export interface ServiceContext {
  */
 const DEFAULT_PROBE: ProbePlan = ReadinessProbe.parse({ type: 'tcp' });
 
-export function serviceContext(call: ServiceCall): ServiceContext {
+export async function serviceContext(
+  call: ServiceCall,
+  { forStopping = false }: { forStopping?: boolean } = {},
+): Promise<ServiceContext> {
   const { plan, service } = call;
+  const refs = secretRefs(call.env, service.name);
+  // Stopping never waits on a secret: a service whose secret is gone still gets signalled.
+  const secrets = await revealSecrets(plan, refs).catch((error: unknown) => {
+    if (forStopping) return { values: {}, redact: (text: string) => text };
+    throw error;
+  });
   const port = (name?: string) =>
     call.ports.find((p) => p.service === service.name && p.name === (name ?? service.primaryPort))?.port;
   return {
@@ -36,7 +47,8 @@ export function serviceContext(call: ServiceCall): ServiceContext {
     name: service.name,
     logFile: metaPath(plan, 'logs', `${service.name}.log`),
     cwd: serviceDir(plan, service),
-    env: serviceEnvironment(call.env, service.name),
+    env: { ...serviceEnvironment(call.env, service.name), ...secrets.values },
+    redact: secrets.redact,
     port,
     probe: service.readiness ?? (port() === undefined ? undefined : DEFAULT_PROBE),
   };
@@ -44,5 +56,5 @@ export function serviceContext(call: ServiceCall): ServiceContext {
 
 /** The last lines of a service's log, for failure reports. */
 export async function logTail(ctx: ServiceContext): Promise<string> {
-  return tail(await readFile(ctx.logFile, 'utf8').catch(() => ''));
+  return ctx.redact(tail(await readFile(ctx.logFile, 'utf8').catch(() => '')));
 }

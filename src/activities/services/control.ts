@@ -53,6 +53,8 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
         commands,
         cwd: ctx.cwd,
         env: ctx.env,
+        redact: ctx.redact,
+        pidFile: metaPath(call.plan, `setup-${ctx.name}.pid`),
         logFile: ctx.logFile,
         timeoutMs: setupTimeoutMs,
         onTick: heartbeat,
@@ -101,10 +103,11 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
      * is exactly one.
      */
     async startService(call: ServiceCall): Promise<{ pid: number; adopted: boolean }> {
-      const ctx = serviceContext(call);
       return steps.withStep(
-        { cellId: ctx.cellId, name: serviceStep(ctx.name, 'start') },
+        { cellId: call.plan.cellId, name: serviceStep(call.service.name, 'start') },
         async () => {
+          // Inside the step: a secret that does not resolve fails it, recorded with its hint.
+          const ctx = await serviceContext(call);
           const existing = await db.serviceInstance.findUnique({ where: instance(ctx) });
           if (
             existing?.pid &&
@@ -150,7 +153,7 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
 
     /** Compensation: the service's `stop` command if any, then SIGTERM the group, SIGKILL after grace. */
     async stopService(call: ServiceCall): Promise<{ stopped: boolean }> {
-      const ctx = serviceContext(call);
+      const ctx = await serviceContext(call, { forStopping: true });
       return steps.withStep(
         { cellId: ctx.cellId, name: serviceStep(ctx.name), kind: 'compensation' },
         async () => {

@@ -30,10 +30,10 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
     async awaitService(
       call: ServiceCall & { condition: ServiceCondition },
     ): Promise<{ observation: string }> {
-      const ctx = serviceContext(call);
       const { service, condition } = call;
-      const stepName = serviceStep(ctx.name, condition);
-      return steps.withStep({ cellId: ctx.cellId, name: stepName }, async () => {
+      const stepName = serviceStep(service.name, condition);
+      return steps.withStep({ cellId: call.plan.cellId, name: stepName }, async () => {
+        const ctx = await serviceContext(call);
         const activity = inActivity();
         const sleep = (ms: number) => (activity ? activity.sleep(ms) : new Promise((r) => setTimeout(r, ms)));
         const row = await db.serviceInstance.findUniqueOrThrow({

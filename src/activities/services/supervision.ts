@@ -32,10 +32,14 @@ export function createSupervision({ db, exits }: SupervisionDeps) {
       // Returns empty-handed now and then, well inside its start-to-close timeout; the workflow
       // starts it again (and may continue as new in between).
       const until = Date.now() + WATCH_SPAN_MS;
+      // Derived once per watch (secrets resolved once), not every second.
+      const watched = await Promise.all(
+        call.plan.services
+          .filter((service) => !call.ignore.includes(service.name))
+          .map((service) => serviceContext({ ...call, service })),
+      );
       while (Date.now() < until) {
-        for (const service of call.plan.services) {
-          if (call.ignore.includes(service.name)) continue;
-          const ctx = serviceContext({ ...call, service });
+        for (const ctx of watched) {
           const row = await db.serviceInstance.findUnique({
             where: { cellId_name: { cellId: ctx.cellId, name: ctx.name } },
           });

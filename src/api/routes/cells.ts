@@ -2,9 +2,12 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { inScope } from '../../auth/tokens.js';
 import { ErrorType } from '../../cells/catalog.js';
 import { createCell } from '../../cells/create.js';
 import { cellEventStream } from '../../cells/eventStream.js';
+import { recordAction } from '../../cells/events.js';
+import { restoreCell } from '../../cells/restore.js';
 import {
   CellAccepted,
   CellDetail,
@@ -15,6 +18,7 @@ import {
 } from '../../cells/schema.js';
 import { allowedActions } from '../../cells/status.js';
 import { cellDetail, toRecord } from '../../cells/views.js';
+import { cellLogRedactor } from '../../secrets/known.js';
 import {
   archiveUpdate,
   cancelSignal,
@@ -23,7 +27,14 @@ import {
   serviceSignal,
 } from '../../workflows/control.js';
 import type { ApiDeps } from '../deps.js';
-import { requireActionable, unknownWorkspace } from '../guards.js';
+import {
+  requireActionable,
+  requireVisibleCell,
+  requireWorkspace,
+  scoped,
+  scopeFilter,
+  unknownWorkspace,
+} from '../guards.js';
 import { cellNotFound, HttpProblem, Problem } from '../problem.js';
 
 const accepted = (cell: { id: string; status: string; workflowId: string }) => ({
@@ -41,6 +52,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.post(
       '/cells',
       {
+        config: { access: 'operate' },
         schema: {
           summary: 'Request a cell: starts its provisioning workflow',
           tags: ['cells'],
@@ -61,16 +73,34 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             db: deps.db,
             client: deps.temporal.client,
             taskQueue: deps.temporal.taskQueue,
-            workspaces: deps.workspaces,
+            workspaces: scoped(deps, request.principal).workspaces,
             configs: deps.configs,
             preserveFailedForMs: deps.preserveFailedForMs,
             historyLimit: deps.workflowHistoryLimit,
           },
           request.body,
           request.headers['idempotency-key'],
+          request.principal.kind === 'token' ? request.principal.name : undefined,
         );
         if (result.kind === 'unknown-workspace')
-          throw unknownWorkspace(deps, result.workspace, 422, '#/workspace');
+          throw unknownWorkspace(scoped(deps, request.principal), result.workspace, 422, '#/workspace');
+        // A key first used for a cell this principal may not see: refused without naming that cell.
+        if ('cell' in result && !inScope(request.principal, result.cell.workspaceId)) {
+          throw new HttpProblem(
+            422,
+            'idempotency-key-reused',
+            'Idempotency-Key reused with another request',
+            'The Idempotency-Key was first used for a different request. Use a new key for a new request.',
+          );
+        }
+        if (result.kind === 'key-reused') {
+          throw new HttpProblem(
+            422,
+            'idempotency-key-reused',
+            'Idempotency-Key reused with another request',
+            `The Idempotency-Key was first used for a different request (cell ${result.cell.id}). Send the same body to get that cell again, or use a new key for a new request.`,
+          );
+        }
         if (result.kind === 'invalid') {
           const errors = result.findings.filter((f) => f.severity === 'error');
           throw new HttpProblem(
@@ -88,6 +118,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.get(
       '/cells',
       {
+        config: { access: 'read' },
         schema: {
           summary: 'Cells, newest first',
           tags: ['cells'],
@@ -102,7 +133,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       async (request) => {
         const { workspace, status, limit } = request.query;
         const cells = await deps.db.cell.findMany({
-          where: { workspaceId: workspace, status },
+          where: { AND: [{ workspaceId: workspace, status }, scopeFilter(request.principal)] },
           orderBy: { createdAt: 'desc' },
           take: limit,
         });
@@ -113,6 +144,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.get(
       '/cells/:id',
       {
+        config: { access: 'read' },
         schema: {
           summary: 'One cell',
           tags: ['cells'],
@@ -121,6 +153,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
+        await requireVisibleCell(deps, request.params.id, request.principal);
         const cell = await cellDetail(deps.db, request.params.id, async (workspaceId, templateId) => {
           const workspace = deps.workspaces.find((w) => w.id === workspaceId);
           const loaded = workspace ? await deps.configs.load(workspace.path) : undefined;
@@ -158,6 +191,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       app.post(
         route.path,
         {
+          config: { access: 'operate' },
           schema: {
             summary: route.summary,
             tags: ['lifecycle'],
@@ -166,8 +200,9 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           },
         },
         async (request, reply) => {
-          const cell = await requireActionable(deps, request.params.id, route.action);
+          const cell = await requireActionable(deps, request.params.id, route.action, request.principal);
           await handle(cell.workflowId).signal(route.signal);
+          await recordAction(deps.db, cell.id, { action: route.action, by: request.principal.name });
           return reply.code(202).send(accepted(cell));
         },
       );
@@ -176,42 +211,92 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.delete(
       '/cells/:id',
       {
+        config: { access: 'operate' },
         schema: {
-          summary: 'Archive: stop services, teardown, remove the worktree, release ports',
+          summary:
+            'Archive: stop services, teardown, save the work in the worktree, remove it, release ports',
           description:
-            'A worktree with uncommitted changes is refused with 409 unless force=true. A branch holding commits beyond its base is always kept.',
+            'Nothing is lost: before the worktree is removed, uncommitted changes, untracked files, gitignored files made after the cell was ready and commits on a detached HEAD are saved to refs/hive/archive/<id> (GET /cells/:id shows what, under `archive`; POST /cells/:id/restore brings them back). A branch holding commits beyond its base is kept. Only discard=true drops the uncommitted work, and the archive record lists what was dropped.',
           tags: ['lifecycle'],
           params: CellIdParams,
-          querystring: z.object({ force: z.enum(['true', 'false']).default('false') }),
+          querystring: z.object({
+            discard: z
+              .enum(['true', 'false'])
+              .default('false')
+              .describe(
+                "Drop the worktree's uncommitted work instead of saving it (commits are always kept)",
+              ),
+          }),
           response: actionResponses,
         },
       },
       async (request, reply) => {
-        const cell = await requireActionable(deps, request.params.id, 'archive');
+        const cell = await requireActionable(deps, request.params.id, 'archive', request.principal);
         try {
           await handle(cell.workflowId).executeUpdate(archiveUpdate, {
-            args: [{ force: request.query.force === 'true' }],
+            args: [{ discard: request.query.discard === 'true' }],
           });
         } catch (error) {
           const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-          if (cause instanceof ApplicationFailure && cause.type === ErrorType.WorktreeDirty) {
+          if (cause instanceof ApplicationFailure && cause.type === ErrorType.AlreadyArchiving) {
             throw new HttpProblem(
               409,
-              'worktree-dirty',
-              'Uncommitted changes in the worktree',
-              `Archiving cell ${cell.id} would lose work: ${cause.message}. Commit it on branch ${cell.branch} (the branch is kept), or archive with ?force=true to discard it.`,
-              { currentState: cell.status, allowedActions: allowedActions[cell.status] },
+              'invalid-state',
+              'Already being archived',
+              `Cell ${cell.id} is already being archived. Follow it with GET /cells/${cell.id}.`,
+              { currentState: 'archiving', allowedActions: allowedActions.archiving },
             );
           }
           throw error;
         }
+        await recordAction(deps.db, cell.id, { action: 'archive', by: request.principal.name });
         return reply.code(202).send({ ...accepted(cell), status: 'archiving' });
+      },
+    );
+
+    app.post(
+      '/cells/:id/restore',
+      {
+        config: { access: 'operate' },
+        schema: {
+          summary: 'Bring an archived (or rolled back, or cancelled) cell back to life',
+          description:
+            "Provisions the cell again on its branch, with the work its last archive saved put back in the worktree byte for byte (HEAD detached again if it was), then ports, environment, services and prompt from the workspace's current config. A new run of the cell's workflow.",
+          tags: ['lifecycle'],
+          params: CellIdParams,
+          response: actionResponses,
+        },
+      },
+      async (request, reply) => {
+        const cell = await requireActionable(deps, request.params.id, 'restore', request.principal);
+        const restored = await restoreCell(
+          {
+            db: deps.db,
+            client: deps.temporal.client,
+            taskQueue: deps.temporal.taskQueue,
+            preserveFailedForMs: deps.preserveFailedForMs,
+            historyLimit: deps.workflowHistoryLimit,
+          },
+          requireWorkspace(deps, cell.workspaceId, 422),
+          cell,
+        );
+        if (!restored) {
+          throw new HttpProblem(
+            409,
+            'invalid-state',
+            'Already being restored',
+            `Cell ${cell.id} is already being restored. Follow it with GET /cells/${cell.id}.`,
+          );
+        }
+        await recordAction(deps.db, cell.id, { action: 'restore', by: request.principal.name });
+        return reply.code(202).send(accepted(restored));
       },
     );
 
     app.post(
       '/cells/:id/services/:service/:action',
       {
+        config: { access: 'operate' },
         schema: {
           summary: 'Stop, start or restart one service of a ready cell',
           tags: ['lifecycle'],
@@ -220,7 +305,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const cell = await requireActionable(deps, request.params.id, 'service');
+        const cell = await requireActionable(deps, request.params.id, 'service', request.principal);
         const names = cell.services.map((s) => s.name);
         if (!names.includes(request.params.service)) {
           throw new HttpProblem(
@@ -234,6 +319,12 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           service: request.params.service,
           action: request.params.action,
         });
+        await recordAction(deps.db, cell.id, {
+          action: 'service',
+          by: request.principal.name,
+          service: request.params.service,
+          command: request.params.action,
+        });
         return reply.code(202).send(accepted(cell));
       },
     );
@@ -241,23 +332,20 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.get(
       '/cells/:id/events',
       {
+        config: { access: 'read' },
         sse: 'only',
         schema: {
           summary:
             'Server-Sent Events: status, step, plan and operation events, and service log lines, as they happen',
           description:
-            'Events `status`, `step`, `plan`, `operation` carry ids (resume with the Last-Event-ID header); `log` lines are live only. The stream ends with an `end` event when the cell rests (ready, degraded, failed, rolled back, cancelled, archived, cleanup failed).',
+            'Events `status`, `step`, `plan`, `operation` and `action` (who asked for what: `{ action, by }`) carry ids (resume with the Last-Event-ID header); `log` lines are live only. The stream ends with an `end` event when the cell rests (ready, degraded, failed, rolled back, cancelled, archived, cleanup failed).',
           tags: ['cells'],
           params: CellIdParams,
           response: { 400: Problem, 404: Problem, 406: Problem },
         },
       },
       async (request, reply) => {
-        const exists = await deps.db.cell.findUnique({
-          where: { id: request.params.id },
-          select: { id: true },
-        });
-        if (!exists) throw cellNotFound(request.params.id);
+        const exists = await requireVisibleCell(deps, request.params.id, request.principal);
         const lastId = reply.sse.lastEventId ?? '0';
         const after = /^\d{1,15}$/.test(lastId) ? Number(lastId) : undefined;
         if (after === undefined) {
@@ -268,7 +356,9 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             `Last-Event-ID "${lastId.slice(0, 40)}" is not an event id of this stream. Send the id of the last event received, or none to start over.`,
           );
         }
-        await reply.sse.send(cellEventStream(deps.db, exists.id, after, () => reply.sse.isConnected));
+        const workspace = deps.workspaces.find((w) => w.id === exists.workspaceId);
+        const redact = await cellLogRedactor(deps.configs, workspace, exists.templateId);
+        await reply.sse.send(cellEventStream(deps.db, exists.id, after, () => reply.sse.isConnected, redact));
       },
     );
   };

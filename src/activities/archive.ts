@@ -1,0 +1,297 @@
+// Keeping a person's work when a worktree goes: before removal, everything not on a kept branch
+// (changes to tracked files, untracked files, gitignored files made after the cell was ready, a
+// detached HEAD's commits) is committed to refs/hive/archive/<cell-id>, and a restored cell gets it
+// back. Git plumbing runs with a private index file, so the worktree's own index is never touched.
+// Paths travel NUL-separated on stdin, with literal pathspecs: a file name is never an option or a
+// glob, and nothing here goes through a shell.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
+import type { CellPlan } from '../cells/plan.js';
+import type { ArchiveRecord, WorkFiles } from '../cells/schema.js';
+import { heartbeat } from './steps.js';
+
+/** Hive's own folders inside a worktree: never a person's work (the env file may hold secrets). */
+const HIVE_FOLDERS = ['.hive', '.cells'];
+const BASELINE_FILE = path.join('.hive', 'baseline.json');
+const ARCHIVE_AUTHOR = { name: 'Hive cells', email: 'hive@localhost' };
+
+export const archiveRef = (cellId: string) => `refs/hive/archive/${cellId}`;
+
+async function git(
+  cwd: string,
+  args: string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+) {
+  const result = await execa('git', args, {
+    cwd,
+    input: options.input,
+    env: { GIT_LITERAL_PATHSPECS: '1', GIT_TERMINAL_PROMPT: '0', ...options.env },
+    reject: false,
+  });
+  if (result.exitCode !== 0) {
+    throw new Error(`git ${args[0]} failed (${result.exitCode}): ${result.stderr.trim().slice(0, 500)}`);
+  }
+  return result.stdout;
+}
+
+/** Exit status only: for questions git answers with 0 or 1. */
+async function gitSays(cwd: string, args: string[]): Promise<boolean> {
+  return (await execa('git', args, { cwd, reject: false })).exitCode === 0;
+}
+
+type WorkKind = keyof WorkFiles;
+interface WorkEntry {
+  path: string;
+  kind: WorkKind;
+  /** Content hash (file), link target (symlink), `dir` (a collapsed ignored folder) or `deleted`. */
+  fingerprint: string;
+}
+
+async function fingerprint(file: string): Promise<string> {
+  const info = await lstat(file).catch(() => undefined);
+  if (!info) return 'deleted';
+  if (info.isSymbolicLink()) return `link:${await readlink(file)}`;
+  if (info.isDirectory()) return 'dir';
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return `${(info.mode & 0o111) !== 0 ? 'x' : 'f'}:${hash.digest('hex')}`;
+}
+
+const nulList = (out: string) =>
+  out
+    .split('\0')
+    .filter(Boolean)
+    .filter((p) => !HIVE_FOLDERS.some((folder) => p === folder || p.startsWith(`${folder}/`)));
+
+/** Everything in the worktree that differs from HEAD, with a fingerprint of each. */
+async function listWork(worktree: string): Promise<WorkEntry[]> {
+  const [tracked, untracked, ignored] = await Promise.all([
+    git(worktree, ['diff', '--name-only', '-z', '--no-renames', 'HEAD']),
+    git(worktree, ['ls-files', '-z', '--others', '--exclude-standard']),
+    // Ignored folders stay collapsed (node_modules/ is one entry, not a hundred thousand).
+    git(worktree, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory']),
+  ]);
+  const entries: WorkEntry[] = [];
+  for (const [kind, paths] of [
+    ['modified', nulList(tracked)],
+    ['untracked', nulList(untracked)],
+    ['ignored', nulList(ignored)],
+  ] as const) {
+    for (const p of paths) {
+      const print = await fingerprint(path.join(worktree, p));
+      entries.push({ path: p, kind: print === 'deleted' ? 'deleted' : kind, fingerprint: print });
+    }
+  }
+  return entries;
+}
+
+/**
+ * What was in the worktree when it was last handed to a person (`entries`: the template's setup and
+ * services made them), and `personal`: paths that are a person's work whatever happens next (what a
+ * person changed before a retry, what a restore put back).
+ */
+interface Baseline {
+  entries: Record<string, string>;
+  personal: string[];
+}
+
+async function readBaseline(worktree: string): Promise<Baseline | undefined> {
+  const text = await readFile(path.join(worktree, BASELINE_FILE), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as Baseline);
+}
+
+const writeBaseline = (worktree: string, baseline: Baseline) =>
+  writeFile(path.join(worktree, BASELINE_FILE), `${JSON.stringify(baseline)}\n`);
+
+/** A path, or a collapsed folder holding one, among `paths`. */
+const covers = (paths: string[], entry: string) =>
+  paths.some((p) => p === entry || (entry.endsWith('/') && p.startsWith(entry)));
+
+const isWorktree = async (dir: string) => Boolean(await stat(path.join(dir, '.git')).catch(() => undefined));
+
+/** In `.hive/cell.json`: the worktree was made by a version that records handovers (see saveWork). */
+export const HANDOVER_MARKER = { workSince: 'handover' } as const;
+
+async function recordsHandovers(worktree: string): Promise<boolean> {
+  const text = await readFile(path.join(worktree, '.hive', 'cell.json'), 'utf8').catch(() => '{}');
+  return (JSON.parse(text) as { workSince?: string }).workSince === HANDOVER_MARKER.workSince;
+}
+
+/**
+ * `handover` (the cell is ready, or failed and preserved): everything in the worktree now, but
+ * what is already a person's, is the template's doing — archive keeps only what comes after.
+ * `retry` (a person asked to go on): what changed since the handover is theirs, and stays theirs
+ * whatever the next attempt's setup does.
+ */
+export async function recordBaseline(
+  plan: CellPlan,
+  moment: 'handover' | 'retry',
+): Promise<{ entries: number; personal: number }> {
+  if (!(await isWorktree(plan.worktreePath))) return { entries: 0, personal: 0 };
+  const previous = (await readBaseline(plan.worktreePath)) ?? { entries: {}, personal: [] };
+  const current = await listWork(plan.worktreePath);
+  const baseline: Baseline =
+    moment === 'retry'
+      ? {
+          entries: previous.entries,
+          personal: [
+            ...new Set([
+              ...previous.personal,
+              ...current.filter((e) => previous.entries[e.path] !== e.fingerprint).map((e) => e.path),
+            ]),
+          ],
+        }
+      : {
+          entries: Object.fromEntries(
+            current.filter((e) => !covers(previous.personal, e.path)).map((e) => [e.path, e.fingerprint]),
+          ),
+          personal: previous.personal,
+        };
+  await writeBaseline(plan.worktreePath, baseline);
+  return { entries: Object.keys(baseline.entries).length, personal: baseline.personal.length };
+}
+
+function group(entries: WorkEntry[]): WorkFiles {
+  const files: WorkFiles = { modified: [], deleted: [], untracked: [], ignored: [] };
+  for (const entry of entries) files[entry.kind].push(entry.path);
+  return files;
+}
+
+/** A commit of HEAD plus the given entries, built in a private index. */
+async function commitWork(worktree: string, head: string, entries: WorkEntry[], message: string) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hive-archive-'));
+  const env = {
+    GIT_INDEX_FILE: path.join(dir, 'index'),
+    GIT_AUTHOR_NAME: ARCHIVE_AUTHOR.name,
+    GIT_AUTHOR_EMAIL: ARCHIVE_AUTHOR.email,
+    GIT_COMMITTER_NAME: ARCHIVE_AUTHOR.name,
+    GIT_COMMITTER_EMAIL: ARCHIVE_AUTHOR.email,
+  };
+  try {
+    await git(worktree, ['read-tree', head], { env });
+    const add = async (paths: string[], force: boolean) => {
+      if (paths.length === 0) return;
+      heartbeat({ saving: paths.length });
+      const args = ['add', '-A', ...(force ? ['-f'] : []), '--pathspec-from-file=-', '--pathspec-file-nul'];
+      await git(worktree, args, { env, input: paths.join('\0') });
+    };
+    await add(
+      entries.filter((e) => e.kind !== 'ignored').map((e) => e.path),
+      false,
+    );
+    await add(
+      entries.filter((e) => e.kind === 'ignored').map((e) => e.path),
+      true,
+    );
+    const tree = (await git(worktree, ['write-tree'], { env })).trim();
+    return (await git(worktree, ['commit-tree', tree, '-p', head, '-m', message], { env })).trim();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Saves the work in a cell's worktree to refs/hive/archive/<cell-id> before it is removed: nothing
+ * is lost unless `discard` says so, and then the record lists what was dropped. Commits on a
+ * detached HEAD are kept even then: discard drops files, never commits. Null when there is no
+ * worktree (already removed: a second run converges).
+ */
+export async function saveWork(
+  plan: CellPlan,
+  { discard = false }: { discard?: boolean } = {},
+): Promise<ArchiveRecord | null> {
+  const worktree = plan.worktreePath;
+  if (!(await isWorktree(worktree))) return null;
+  const baseline = await readBaseline(worktree);
+  // Never handed to a person (rolled back or cancelled while provisioning): nothing in it is work.
+  // A worktree made before handovers were recorded has no marker: everything in it counts.
+  const handedOver = baseline !== undefined || !(await recordsHandovers(worktree));
+  const work = handedOver
+    ? (await listWork(worktree)).filter((e) => baseline?.entries[e.path] !== e.fingerprint)
+    : [];
+  const headCommit = (await git(worktree, ['rev-parse', 'HEAD'])).trim();
+  const detached = !(await gitSays(worktree, ['symbolic-ref', '-q', 'HEAD']));
+  // A detached HEAD whose commits no branch, tag or remote holds would be gone at the next gc.
+  const dangling =
+    detached &&
+    (
+      await git(worktree, [
+        'for-each-ref',
+        '--count=1',
+        '--contains',
+        headCommit,
+        'refs/heads',
+        'refs/tags',
+        'refs/remotes',
+      ])
+    ).trim() === '';
+  const branchHead = await git(worktree, ['rev-parse', '--verify', '-q', `refs/heads/${plan.branch}`]).catch(
+    () => '',
+  );
+  const commits = branchHead.trim()
+    ? Number((await git(worktree, ['rev-list', '--count', `${plan.baseCommit}..${plan.branch}`])).trim())
+    : 0;
+  const ref = archiveRef(plan.cellId);
+  const keptFiles = discard ? [] : work;
+  let commit: string | null = null;
+  if (keptFiles.length > 0) {
+    commit = await commitWork(
+      worktree,
+      headCommit,
+      keptFiles,
+      `hive: work of cell ${plan.cellId} when its worktree was removed`,
+    );
+  } else if (dangling) {
+    commit = headCommit;
+  }
+  if (commit) await git(worktree, ['update-ref', '-m', `hive: archive of cell ${plan.cellId}`, ref, commit]);
+  else await gitSays(worktree, ['update-ref', '-d', ref]);
+  return {
+    ref: commit ? ref : null,
+    commit,
+    branch: plan.branch,
+    baseCommit: plan.baseCommit,
+    headCommit,
+    detached,
+    commits,
+    saved: keptFiles.length > 0 ? group(keptFiles) : null,
+    discarded: discard && work.length > 0 ? group(work) : null,
+    at: new Date().toISOString(),
+  };
+}
+
+/**
+ * In a freshly added worktree of a restored cell: HEAD as it was (detached when it was), then every
+ * saved file, byte for byte, without staging anything — the worktree looks as it did.
+ */
+export async function restoreWork(plan: CellPlan): Promise<void> {
+  const { restore, worktreePath } = plan;
+  if (!restore) return;
+  if (
+    restore.detached &&
+    (await gitSays(worktreePath, ['cat-file', '-e', `${restore.headCommit}^{commit}`]))
+  ) {
+    await git(worktreePath, ['checkout', '-q', '--detach', restore.headCommit]);
+  }
+  if (restore.commit) {
+    await git(worktreePath, ['restore', `--source=${restore.commit}`, '--worktree', '--', '.']);
+    // What came back is a person's work, whatever setup does next.
+    const restored = nulList(
+      await git(worktreePath, [
+        'diff',
+        '--name-only',
+        '-z',
+        '--no-renames',
+        `${restore.commit}^`,
+        restore.commit,
+      ]),
+    );
+    await mkdir(path.join(worktreePath, '.hive'), { recursive: true });
+    await writeBaseline(worktreePath, { entries: {}, personal: restored });
+  }
+}
