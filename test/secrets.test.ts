@@ -130,6 +130,26 @@ describe('secret env values', () => {
       env: Record<string, unknown>;
     };
     expect(template.env.API_KEY).toEqual({ secret: 'env:HIVE_TEST_API_KEY' });
+    // The log tail and the environment the API shows: lines masked, secret values hidden by name.
+    const logs = (await (await fetch(`${base}/cells/${id}/services/web/logs?lines=50`)).json()) as {
+      lines: string[];
+    };
+    expect(logs.lines).toContain(
+      'starting with key=[secret API_KEY] token=[secret SVC_TOKEN] db=[secret DB_PASSWORD]',
+    );
+    expectNoSecret(JSON.stringify(logs), 'GET /cells/:id/services/web/logs');
+    const env = (await (await fetch(`${base}/cells/${id}/env`)).json()) as {
+      file: string;
+      variables: Array<{ name: string; value: string | null; secret: boolean }>;
+    };
+    expect(env.file).toBe(envFile);
+    expect(env.variables).toContainEqual({ name: 'API_KEY', value: null, secret: true });
+    expect(env.variables).toContainEqual({ name: 'PLAIN', value: 'not a secret', secret: false });
+    expect(env.variables.find((v) => v.name === 'WEB_PORT')?.value).toBe(String(web?.port));
+    expectNoSecret(JSON.stringify(env), 'GET /cells/:id/env');
+    const missing = await fetch(`${base}/cells/${id}/services/nope/logs`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { detail: string }).detail).toMatch(/no service "nope". Its services: web/);
     expectNoSecret(JSON.stringify(await h.db.cellEvent.findMany({ where: { cellId: id } })), 'cell events');
     expectNoSecret(JSON.stringify(await h.db.step.findMany({ where: { cellId: id } })), 'step records');
     const history = await historyText(workflowId);

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { programsOf } from '../src/templates/commandPrograms.js';
 import { createHarness, type Harness } from './support/harness.js';
 
 /** A real listener holding a port, so "port in use" is a fact of the host, not a fake. */
@@ -46,6 +47,25 @@ beforeAll(async () => {
     },
     badPlaceholder: { label: 'x', services: { api: service({ env: { DB: '$PORT:nosuch' } }) } },
     badOptionPlaceholder: { label: 'x', services: { api: { run: 'serve --mode $OPTION:mode' } } },
+    missingProgram: {
+      label: 'x',
+      setup: ['HIVE_X=1 hive-no-such-bun install'],
+      teardown: ['echo bye && hive-no-such-cleaner --all'],
+      services: {
+        api: {
+          run: 'cd . && exec env -i A=1 hive-no-such-runner --port $PORT',
+          stop: 'kill -TERM 1 || true',
+        },
+      },
+    },
+    containerized: {
+      label: 'x',
+      services: {
+        db: { type: 'docker', image: 'postgres:16', ports: ['5432:5432'] },
+        stack: { type: 'compose', file: 'docker-compose.yml' },
+        api: service(),
+      },
+    },
     missingExecutable: { label: 'x', requirements: { executables: { 'hive-no-such-tool': '>=1' } } },
     oldExecutable: { label: 'x', requirements: { executables: { node: '>=999' } } },
     fixedPortTaken: { label: 'x', services: { api: service({ ports: { primary: heldPort } }) } },
@@ -163,6 +183,38 @@ const cases: Array<{
     template: 'badOptionPlaceholder',
     path: 'templates.badOptionPlaceholder.services.api.run',
     message: /\$OPTION:mode names no option/,
+  },
+  {
+    name: 'a setup command runs a program this host lacks (past VAR=value)',
+    template: 'missingProgram',
+    path: 'templates.missingProgram.setup.0',
+    message: /runs hive-no-such-bun, which is not on this host's PATH/,
+    hint: /Install hive-no-such-bun/,
+  },
+  {
+    name: 'a teardown command runs a program this host lacks (after &&)',
+    template: 'missingProgram',
+    path: 'templates.missingProgram.teardown.0',
+    message: /runs hive-no-such-cleaner,/,
+  },
+  {
+    name: "a service's run command runs a program this host lacks (past exec and env)",
+    template: 'missingProgram',
+    path: 'templates.missingProgram.services.api.run',
+    message: /runs hive-no-such-runner,/,
+  },
+  {
+    name: 'a docker service is accepted by the config and named as needing a container engine',
+    template: 'containerized',
+    path: 'templates.containerized.services.db',
+    message: /db is a docker service: it needs a container engine/,
+    hint: /postgres:16/,
+  },
+  {
+    name: 'a compose service likewise',
+    template: 'containerized',
+    path: 'templates.containerized.services.stack',
+    message: /stack is a compose service: it needs a container engine/,
   },
   {
     name: 'required executable missing',
@@ -294,4 +346,25 @@ describe('dry run: each finding kind is produced, and nothing is created', () =>
     // Defaults applied and stored with the cell.
     expect(JSON.parse(row.options)).toEqual({ flavour: 'b', replicas: 1 });
   });
+});
+
+describe('the programs a command line runs, as the dry run reads them', () => {
+  const cases: Array<[string, string[]]> = [
+    [
+      'FOO=1 BAR=$X bun run dev --port $PORT && cd x; (exec node a.js) | tee >/dev/null 2>&1 # pnpm',
+      ['bun', 'node', 'tee'],
+    ],
+    ['if test -f x; then make; else ./configure; fi', ['make']],
+    ['env -i A=1 nice -n 5 python3 -m http.server $PORT', ['python3']],
+    ['x=$(date) node b.js', ['date', 'node']],
+    ['$(which node) a.js', ['which']],
+    ['echo hi\nnpx vite', ['npx']],
+    ['cat < in.txt > out', ['cat']],
+    ['"$HOME/bin/tool" --x; /usr/bin/env true', []],
+  ];
+  for (const [line, programs] of cases) {
+    it(JSON.stringify(line), () => {
+      expect(programsOf(line)).toEqual(programs);
+    });
+  }
 });

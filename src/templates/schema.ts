@@ -117,6 +117,30 @@ export const ServiceSpec = z.object({
 });
 export type ServiceSpec = z.output<typeof ServiceSpec>;
 
+/**
+ * Hive's container service types, accepted as Hive's configs write them. This Hive runs processes
+ * only: the dry run reports a template using one as needing a container engine, instead of the
+ * config failing to load (see checkContainers).
+ */
+export const DockerServiceSpec = z.object({
+  type: z.literal('docker'),
+  image: z.string().min(1).describe('Image to run'),
+  command: z.string().optional().describe("Command overriding the image's default"),
+  ports: z.array(z.string()).optional().describe('Port mappings such as "5432:5432"'),
+  env: z.record(z.string(), EnvValue).default({}),
+  volumes: z.array(z.string()).optional(),
+  readyTimeoutMs: z.number().int().positive().optional(),
+});
+export const ComposeServiceSpec = z.object({
+  type: z.literal('compose'),
+  file: z.string().min(1).describe('A docker-compose file, relative to the worktree'),
+  services: z.array(z.string()).optional().describe('Only these services of the file'),
+  env: z.record(z.string(), EnvValue).default({}),
+});
+export type ContainerServiceSpec = z.output<typeof DockerServiceSpec> | z.output<typeof ComposeServiceSpec>;
+
+const AnyServiceSpec = z.discriminatedUnion('type', [ServiceSpec, DockerServiceSpec, ComposeServiceSpec]);
+
 /** Template options: a small typed schema, turned into JSON Schema for clients. */
 export const OptionSpec = z.discriminatedUnion('type', [
   z.object({
@@ -171,23 +195,34 @@ export const Resources = z.object({
   provisionSeconds: z.number().positive().optional().describe('Declared provisioning time estimate'),
 });
 
-export const TemplateSpec = z.object({
-  id: name.optional().describe('Defaults to the key under `templates`'),
-  label: z.string().min(1),
-  type: z.literal('manual').default('manual'),
-  description: z.string().optional(),
-  services: z.record(name, ServiceSpec).default({}),
-  env: z.record(z.string(), EnvValue).default({}),
-  setup: z.array(z.string()).default([]),
-  prompts: z.array(z.string()).default([]).describe('Prompt files or folders, relative to the workspace'),
-  teardown: z.array(z.string()).default([]),
-  includePatterns: z.array(z.string()).default([]).describe('Gitignored files to copy into the worktree'),
-  ignorePatterns: z.array(z.string()).default([]),
-  agent: z.record(z.string(), z.unknown()).optional().describe('Agent identifiers, passed through'),
-  requirements: Requirements.default({ executables: {} }),
-  resources: Resources.default({}),
-  options: z.record(name, OptionSpec).default({}),
-});
+export const TemplateSpec = z
+  .object({
+    id: name.optional().describe('Defaults to the key under `templates`'),
+    label: z.string().min(1),
+    type: z.literal('manual').default('manual'),
+    description: z.string().optional(),
+    services: z.record(name, AnyServiceSpec).default({}),
+    env: z.record(z.string(), EnvValue).default({}),
+    setup: z.array(z.string()).default([]),
+    prompts: z.array(z.string()).default([]).describe('Prompt files or folders, relative to the workspace'),
+    teardown: z.array(z.string()).default([]),
+    includePatterns: z.array(z.string()).default([]).describe('Gitignored files to copy into the worktree'),
+    ignorePatterns: z.array(z.string()).default([]),
+    agent: z.record(z.string(), z.unknown()).optional().describe('Agent identifiers, passed through'),
+    requirements: Requirements.default({ executables: {} }),
+    resources: Resources.default({}),
+    options: z.record(name, OptionSpec).default({}),
+  })
+  // Process services are what Hive runs; container services are kept apart, for the dry run to name.
+  .transform(({ services, ...template }) => {
+    const processes: Record<string, ServiceSpec> = {};
+    const containers: Record<string, ContainerServiceSpec> = {};
+    for (const [key, service] of Object.entries(services)) {
+      if (service.type === 'process') processes[key] = service;
+      else containers[key] = service;
+    }
+    return { ...template, services: processes, containers };
+  });
 export type TemplateSpecInput = z.input<typeof TemplateSpec>;
 
 /** The whole config file. Keys Hive itself uses (opencode, promptSources, defaults) pass through. */

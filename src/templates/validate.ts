@@ -4,6 +4,8 @@ import { isSecret } from '../secrets/refs.js';
 import { error, type Finding, findingsFromProblems } from './findings.js';
 import {
   checkCapacity,
+  checkCommandPrograms,
+  checkContainers,
   checkExecutables,
   checkPorts,
   checkPrompts,
@@ -206,9 +208,11 @@ export async function validateTemplate(request: ValidationRequest): Promise<Vali
     ...options.findings,
     ...checkGraph(base, all, enabled),
     ...checkPlaceholders(base, template, enabled),
+    ...checkContainers(base, template),
     ...(
       await Promise.all([
         checkExecutables(base, template),
+        checkCommandPrograms(base, template, enabled),
         checkPorts(base, enabled),
         checkCapacity(base, template, workspace),
         checkRepository(workspace, request.baseRef ?? 'HEAD'),

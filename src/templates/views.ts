@@ -15,6 +15,11 @@ export const TemplateSummary = z.object({
   label: z.string(),
   description: z.string().optional(),
   services: z.array(z.string()),
+  containers: z
+    .array(z.string())
+    .describe(
+      'Docker and compose services: accepted in the config, refused by the dry run (no container engine)',
+    ),
   requirements: Requirements,
   resources: Resources,
   measured: Measured,
@@ -53,6 +58,7 @@ export function summarize(template: Template, measured: MeasuredTiming | null): 
     label: template.label,
     description: template.description,
     services: Object.keys(template.services),
+    containers: Object.keys(template.containers),
     requirements: template.requirements,
     resources: template.resources,
     measured,
