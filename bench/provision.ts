@@ -18,6 +18,7 @@ import { createHiveWorker, installWorkerRuntime } from '../src/worker/index.js';
 import { createGitRepo } from '../test/support/gitRepo.js';
 import { webService, workspaceFiles } from '../test/support/templates.js';
 import { waitForStatus } from '../test/support/wait.js';
+import { breakdown, medianPhases, type Phase } from './breakdown.js';
 
 const N = Number(process.argv[2] ?? 10);
 const median = (xs: number[]) => {
@@ -53,16 +54,24 @@ const app = await buildApp({
   configs,
 });
 
-async function provisionOne(i: number): Promise<{ id: string; ms: number }> {
+async function provisionOne(i: number): Promise<{ id: string; ms: number; phases: () => Promise<Phase[]> }> {
+  const postedAt = Date.now();
   const started = performance.now();
   const response = await app.inject({
     method: 'POST',
     url: '/cells',
     payload: { workspace: 'bench', template: 'web', brief: `bench ${i}` },
   });
+  const acceptedAt = Date.now();
   if (response.statusCode !== 202) throw new Error(response.body);
-  await waitForStatus({ db }, response.json().id, ['ready']);
-  return { id: response.json().id, ms: performance.now() - started };
+  const { id, workflowId } = response.json() as { id: string; workflowId: string };
+  await waitForStatus({ db }, id, ['ready']);
+  const readySeenAt = Date.now();
+  return {
+    id,
+    ms: performance.now() - started,
+    phases: () => breakdown(client, workflowId, { postedAt, acceptedAt, readySeenAt }),
+  };
 }
 
 /** Not measured: stop the service, remove worktree and branch, release the ports. */
@@ -92,9 +101,11 @@ await cleanUp((await provisionOne(-1)).id);
 await baselineOne(-1);
 
 const hiveSeq: number[] = [];
+const seqPhases: Phase[][] = [];
 for (let i = 0; i < N; i++) {
   const r = await provisionOne(i);
   hiveSeq.push(r.ms);
+  seqPhases.push(await r.phases());
   await cleanUp(r.id);
 }
 const baseSeq: number[] = [];
@@ -122,6 +133,10 @@ console.log(
   `| ${N} at once, wall clock | ${ms(hiveParWall)} | ${ms(baseParWall)} | ${(hiveParWall / baseParWall).toFixed(1)}× |`,
 );
 console.log(`bench process RSS at the end (API + worker + clients): ${rss.toFixed(0)} MiB`);
+console.log('\nWhere the time of a sequential cell goes (median of each phase over the runs):\n');
+console.log('| phase | ms |');
+console.log('| --- | --- |');
+for (const { phase, ms: value } of medianPhases(seqPhases)) console.log(`| ${phase} | ${value.toFixed(0)} |`);
 
 await app.close();
 await worker.shutdown();
