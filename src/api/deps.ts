@@ -18,4 +18,6 @@ export interface ApiDeps {
    * lets anonymous callers in (src/auth/plugin.ts).
    */
   host?: string;
+  /** Base URL of the Temporal Web UI (the embedded dev server's), for links to a cell's workflow. */
+  temporalUiUrl?: string;
 }

@@ -6,12 +6,15 @@ import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../../src/db/migrate.js';
 import { useTemporalServer } from '../../src/temporal/devServer.js';
 import { workflowsPath } from '../../src/worker/index.js';
+import { launchBrowserServer } from './browserServer.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     workflowBundlePath: string;
     templateDbPath: string;
+    /** Playwright endpoint of the one Chromium the browser tests share (chromium.connect). */
+    chromiumWsEndpoint: string;
   }
 }
 
@@ -26,16 +29,19 @@ export default async function setup(project: TestProject) {
     namespace: 'default',
     log: (line) => process.stdout.write(`${line}\n`),
   });
-  const [bundle] = await Promise.all([
+  const [bundle, , browser] = await Promise.all([
     bundleWorkflowCode({ workflowsPath, logger: quietLogger }),
     applyMigrations(`file:${path.join(dir, 'template.db')}`),
+    launchBrowserServer(),
   ]);
   const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
   await writeFile(workflowBundlePath, bundle.code);
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('templateDbPath', path.join(dir, 'template.db'));
+  project.provide('chromiumWsEndpoint', browser.wsEndpoint());
   return async () => {
+    await browser.close();
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   };
