@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js';
 import { tokensInUse } from './tokens.js';
 
 /** The command that makes a first token, quoted wherever a caller is told how to get one. */
-export const CREATE_TOKEN_HINT = 'hive tokens create --name <name> --role viewer|operator|admin';
+export { CREATE_TOKEN_HINT } from './roles.js';
 
 /** A name or address that only reaches this machine: localhost, 127.0.0.0/8, ::1. */
 export function isLoopbackName(name: string): boolean {

@@ -6,8 +6,9 @@ import { isUniqueViolation } from '../db/client.js';
 // scope; an optional expiry; revocation. The CLI (`hive tokens …`) and the API's auth hook share
 // this file.
 
-export const roles = ['viewer', 'operator', 'admin'] as const;
-export type Role = (typeof roles)[number];
+import { type Role, roles } from './roles.js';
+
+export { type Role, roles };
 
 /** What a route needs, declared in its Fastify `config.access`. A route without one is admin-only. */
 export const accessLevels = ['public', 'read', 'operate', 'admin'] as const;

@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { createHiveClient, DEFAULT_HIVE_URL, type HiveClient } from '../client/index.js';
+
+// Which Hive a command talks to: --url/--token, else HIVE_URL/HIVE_TOKEN, else the local default.
+
+/** Adds --url and --token to a command group; its subcommands read them with `clientOf`. */
+export function withConnection(command: Command): Command {
+  return command
+    .option('--url <url>', `Hive's API (env HIVE_URL, default ${DEFAULT_HIVE_URL})`)
+    .option('--token <token>', 'API token, when the API requires one (env HIVE_TOKEN)');
+}
+
+export function clientOf(command: Command): HiveClient {
+  const options = command.optsWithGlobals<{ url?: string; token?: string }>();
+  return createHiveClient({
+    url: options.url ?? process.env.HIVE_URL ?? DEFAULT_HIVE_URL,
+    token: options.token ?? (process.env.HIVE_TOKEN || undefined),
+  });
+}

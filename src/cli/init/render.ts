@@ -1,0 +1,69 @@
+// Writes TypeScript source for a config draft: plain object literals with single-quoted strings and
+// comments where init has something to say. The output is meant to be read and edited by people.
+
+/** A value of the config, with optional comment lines before each key. */
+export type Value = string | number | boolean | Value[] | Entries;
+export interface Entry {
+  key: string;
+  value: Value;
+  comment?: string[];
+  /** Written commented out: a suggestion that would not work as it is. */
+  disabled?: boolean;
+}
+export interface Entries {
+  entries: Entry[];
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+const keyOf = (k: string) => (IDENTIFIER.test(k) ? k : quote(k));
+
+/** A raw expression (e.g. a constant's name) instead of a string literal. */
+export const expr = (code: string): Entries & { code: string } => ({ entries: [], code });
+
+function literal(value: Value, indent: string): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const items = value.map((v) => literal(v, `${indent}  `));
+    const inline = `[${items.join(', ')}]`;
+    if (inline.length + indent.length < 100 && !inline.includes('\n')) return inline;
+    return `[\n${items.map((i) => `${indent}  ${i},`).join('\n')}\n${indent}]`;
+  }
+  if ('code' in value) return (value as { code: string }).code;
+  if (value.entries.length === 0) return '{}';
+  const lines: string[] = [];
+  for (const entry of value.entries) {
+    const inner = `${indent}  `;
+    for (const c of entry.comment ?? []) lines.push(`${inner}// ${c}`.trimEnd());
+    const text = `${inner}${keyOf(entry.key)}: ${literal(entry.value, inner)},`;
+    lines.push(
+      entry.disabled
+        ? text
+            .split('\n')
+            .map((l) => `${inner}// ${l.slice(inner.length)}`)
+            .join('\n')
+        : text,
+    );
+  }
+  return `{\n${lines.join('\n')}\n${indent}}`;
+}
+
+/** The whole file: a header comment, constants, and `export default defineConfig(…)`. */
+export function renderConfig(options: {
+  header: string[];
+  constants?: Array<{ name: string; value: string; comment: string[] }>;
+  config: Entries;
+}): string {
+  const parts = [
+    options.header.map((l) => `// ${l}`.trimEnd()).join('\n'),
+    "import { defineConfig } from 'hive-cells';",
+  ];
+  for (const c of options.constants ?? []) {
+    parts.push(`${c.comment.map((l) => `// ${l}`).join('\n')}\nconst ${c.name} =\n  ${quote(c.value)};`);
+  }
+  parts.push(`export default defineConfig(${literal(options.config, '')});`);
+  return `${parts.join('\n\n')}\n`;
+}
