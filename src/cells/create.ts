@@ -8,8 +8,8 @@ import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temp
 import { provisionCell } from '../workflows/provisionCell.js';
 import { recordAction, recordEvent } from './events.js';
 import { newCellId, workflowIdFor } from './ids.js';
-import type { OnFailure, OptionValues } from './plan.js';
-import type { CellRequest } from './schema.js';
+import type { NotifyRoute, OnFailure, OptionValues } from './plan.js';
+import type { CellRequest, NotifyTarget } from './schema.js';
 
 export interface CreateCellDeps extends DryRunDeps {
   db: Db;
@@ -94,6 +94,18 @@ function summaryOf(workspace: Workspace, cell: CellRow) {
 }
 
 /**
+ * What the workflow knows of the cell's notify target: a webhook's URL and secret stay in the
+ * database (the delivery activity reads them by the cell's id), so history never holds them.
+ */
+function notifyRoute(notify: string | null): NotifyRoute | undefined {
+  if (!notify) return undefined;
+  const target = JSON.parse(notify) as NotifyTarget;
+  return 'url' in target
+    ? { kind: 'webhook' }
+    : { kind: 'workflow', workflowId: target.workflowId, signal: target.signal };
+}
+
+/**
  * Starts a run of a recorded cell's workflow: its provisioning (or, with `restore`, its return
  * from what its archive kept), then its live phase. A cell has one workflow id; each run is one life.
  */
@@ -104,6 +116,7 @@ export async function startCellWorkflow(
   { onFailure, restore }: { onFailure?: OnFailure; restore?: boolean },
 ) {
   const { id, templateId, baseRef } = cell;
+  const notify = notifyRoute(cell.notify);
   await deps.client.workflow.start(provisionCell, {
     taskQueue: deps.taskQueue,
     workflowId: cell.workflowId,
@@ -115,6 +128,7 @@ export async function startCellWorkflow(
         onFailure,
         preserveForMs: deps.preserveFailedForMs,
         historyLimit: deps.historyLimit,
+        ...(notify ? { notify } : {}),
         ...(restore ? { restore } : {}),
       },
     ],
@@ -168,6 +182,7 @@ async function startCell(
       idempotencyKey,
       requestHash,
       createdBy,
+      ...notifyColumns(request.notify),
     },
   });
   await recordAction(deps.db, id, { action: 'create', by: createdBy ?? 'local' });
@@ -179,4 +194,13 @@ async function startCell(
     throw error;
   }
   return cell;
+}
+
+/** The notify target as stored: where to (without the secret), and the secret in its own column. */
+function notifyColumns(notify: NotifyTarget | undefined) {
+  if (!notify) return {};
+  if ('url' in notify) {
+    return { notify: JSON.stringify({ url: notify.url }), notifySecret: notify.secret ?? null };
+  }
+  return { notify: JSON.stringify({ workflowId: notify.workflowId, signal: notify.signal }) };
 }

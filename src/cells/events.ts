@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.js';
 
-export type CellEventType = 'status' | 'step' | 'operation' | 'plan' | 'archive' | 'action';
+export type CellEventType = 'status' | 'step' | 'operation' | 'plan' | 'archive' | 'action' | 'notification';
 
 /** What a person (or client) asked of a cell, recorded when the API accepted it. */
 export type CellActionName = 'create' | 'cancel' | 'retry' | 'cleanup' | 'archive' | 'restore' | 'service';

@@ -1,7 +1,7 @@
 import '../config/zodMessages.js';
 import { z } from 'zod';
 import { cellIdPattern } from './ids.js';
-import { cellActions, cellStatuses } from './status.js';
+import { cellActions, cellStatuses, notifiedStatuses } from './status.js';
 
 /** Names that end up in paths, branch names and shells elsewhere: a conservative slug. */
 const slug = z
@@ -10,6 +10,38 @@ const slug = z
     /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/,
     'letters, digits, ".", "_" or "-" (1-63 characters, starting with a letter or digit)',
   );
+
+/**
+ * Where a cell's events (ready, failed, rolled_back, cancelled, archived, cleanup_failed) are
+ * delivered: POSTed as JSON to a URL, signed when a secret is given, or signalled to a Temporal
+ * workflow. The secret is kept in Hive's database only: never in workflow history, API answers,
+ * events or logs.
+ */
+export const NotifyTarget = z.union([
+  z
+    .object({
+      url: z
+        .url({ protocol: /^https?$/, error: 'an http(s) URL' })
+        .max(2_000)
+        .describe('Receives a POST with the event as JSON (docs/handoff.md)'),
+      secret: z
+        .string()
+        .min(16, 'at least 16 characters')
+        .max(512)
+        .optional()
+        .describe(
+          'Signs each delivery: Hive-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">',
+        ),
+    })
+    .strict(),
+  z
+    .object({
+      workflowId: z.string().min(1).max(400).describe("A running Temporal workflow in Hive's namespace"),
+      signal: z.string().min(1).max(200).describe('The signal it receives the event with (one argument)'),
+    })
+    .strict(),
+]);
+export type NotifyTarget = z.infer<typeof NotifyTarget>;
 
 export const CellRequest = z
   .object({
@@ -45,6 +77,9 @@ export const CellRequest = z
       )
       .optional()
       .describe("Where the cell's branch starts; default the workspace's HEAD"),
+    notify: NotifyTarget.optional().describe(
+      'Tell an agent runner when the cell is ready, failed, cancelled or archived: a webhook or a Temporal signal',
+    ),
   })
   .strict();
 export type CellRequest = z.infer<typeof CellRequest>;
@@ -129,6 +164,53 @@ export const ArchiveRecord = z.object({
 });
 export type ArchiveRecord = z.infer<typeof ArchiveRecord>;
 
+/** The event a cell's notify target receives (the webhook's body, the signal's argument). */
+export const CellNotification = z.object({
+  id: z.string().describe('The delivery id: the same on every retry of one event (deduplicate on it)'),
+  event: z.enum(notifiedStatuses).describe('The status the cell came to rest in'),
+  occurredAt: z.string().describe('ISO 8601'),
+  cell: z.object({
+    id: z.string(),
+    name: z.string(),
+    status: CellStatus.describe('The same as event'),
+    workspace: z.string(),
+    template: z.string(),
+    worktree: z.string().nullable().describe('Absolute path of the worktree'),
+    branch: z.string().nullable(),
+    envFile: z
+      .string()
+      .nullable()
+      .describe('Absolute path of <worktree>/.hive/env when it exists (docs/handoff.md has its format)'),
+    promptFile: z.string().nullable().describe('Absolute path of <worktree>/.hive/prompt.md when it exists'),
+    services: z.array(
+      z.object({
+        name: z.string(),
+        status: z.string(),
+        port: z.number().int().nullable(),
+        url: z.string().nullable(),
+      }),
+    ),
+    href: z.string().describe("The cell's resource in the API, e.g. /cells/c0123456789a"),
+  }),
+  failure: Failure.nullable().describe('Why, for failed, rolled_back and cleanup_failed'),
+});
+export type CellNotification = z.infer<typeof CellNotification>;
+
+/** One event for a cell's notify target and how its delivery went. */
+export const NotificationView = z.object({
+  id: z.string().describe('Delivery id; also the id of the Temporal workflow that delivers it'),
+  event: z.string(),
+  target: z.string().describe('The URL (without credentials), or workflow:<id>#<signal>'),
+  state: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int(),
+  lastError: z.string().nullable().describe('Why the last attempt failed, e.g. "HTTP 503"'),
+  lastAttemptAt: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
+  failedAt: z.string().nullable().describe('When Hive gave up (refused by the receiver, or retries ran out)'),
+  createdAt: z.string(),
+});
+export type NotificationView = z.infer<typeof NotificationView>;
+
 export const CellDetail = CellRecord.extend({
   worktreePath: z.string().nullable(),
   branch: z.string().nullable(),
@@ -155,6 +237,14 @@ export const CellDetail = CellRecord.extend({
   archive: ArchiveRecord.nullable().describe(
     'What the last removal of the worktree saved and where (POST /cells/:id/restore brings it back)',
   ),
+  notify: z
+    .union([
+      z.object({ url: z.string(), signed: z.boolean() }),
+      z.object({ workflowId: z.string(), signal: z.string() }),
+    ])
+    .nullable()
+    .describe("Where the cell's events go (never the secret)"),
+  notifications: z.array(NotificationView).describe('Events sent to notify, oldest first'),
   actions: z.array(z.enum(cellActions)).describe('What the current state allows'),
   progress: z.object({
     currentStep: z.string().nullable(),

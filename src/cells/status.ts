@@ -26,6 +26,20 @@ export const restingStatuses: readonly CellStatus[] = [
   'archived',
   'cleanup_failed',
 ];
+/**
+ * The states a cell's notify target hears about (ready only when provisioning ends, not when a
+ * degraded cell recovers). Each is one event, delivered by its own child workflow.
+ */
+export const notifiedStatuses = [
+  'ready',
+  'failed',
+  'rolled_back',
+  'cancelled',
+  'archived',
+  'cleanup_failed',
+] as const satisfies readonly CellStatus[];
+export type NotifiedStatus = (typeof notifiedStatuses)[number];
+
 /** Final states: the cell's workflow has ended. */
 export const finalStatuses: readonly CellStatus[] = ['rolled_back', 'cancelled', 'archived'];
 

@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.js';
 import { estimateEta } from './eta.js';
+import { displayUrl } from './notifications.js';
 import { type CellDetail, type CellRecord, CellStatus } from './schema.js';
 import { allowedActions } from './status.js';
 
@@ -21,6 +22,13 @@ export function toRecord(cell: CellRow): CellRecord {
   };
 }
 
+/** Where the cell's events go, as the API shows it: never the secret, only whether there is one. */
+function notifyView(notify: string | null, signed: boolean): CellDetail['notify'] {
+  if (!notify) return null;
+  const target = JSON.parse(notify) as { url: string } | { workflowId: string; signal: string };
+  return 'url' in target ? { url: displayUrl(target.url), signed } : target;
+}
+
 /** A cell with everything a person needs to follow or debug it. */
 export async function cellDetail(
   db: Db,
@@ -34,6 +42,7 @@ export async function cellDetail(
       ports: { orderBy: { createdAt: 'asc' } },
       services: { orderBy: { name: 'asc' } },
       prompt: true,
+      notifications: { orderBy: { createdAt: 'asc' } },
     },
   });
   if (!cell) return undefined;
@@ -78,6 +87,19 @@ export async function cellDetail(
     prompt: cell.prompt ? { path: cell.prompt.path, content: cell.prompt.content } : null,
     failure: json(cell.failure) as CellDetail['failure'],
     archive: json(cell.archive) as CellDetail['archive'],
+    notify: notifyView(cell.notify, cell.notifySecret !== null),
+    notifications: cell.notifications.map((n) => ({
+      id: n.id,
+      event: n.event,
+      target: n.target,
+      state: n.deliveredAt ? 'delivered' : n.failedAt ? 'failed' : 'pending',
+      attempts: n.attempts,
+      lastError: n.lastError,
+      lastAttemptAt: n.lastAttemptAt?.toISOString() ?? null,
+      deliveredAt: n.deliveredAt?.toISOString() ?? null,
+      failedAt: n.failedAt?.toISOString() ?? null,
+      createdAt: n.createdAt.toISOString(),
+    })),
     actions: allowedActions[status],
     progress: { currentStep: running?.name ?? null, operation: running?.operation ?? null, eta },
   };

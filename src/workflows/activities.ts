@@ -8,7 +8,16 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { AllocatedPort, CellEnvironment, CellPlan, ReadyCell, ServiceCall } from '../cells/plan.js';
+import { ErrorType } from '../cells/catalog.js';
+import type {
+  AllocatedPort,
+  CellEnvironment,
+  CellPlan,
+  NotificationRequest,
+  ReadyCell,
+  RecordedNotification,
+  ServiceCall,
+} from '../cells/plan.js';
 import type { Failure } from '../cells/schema.js';
 import type { CellStatus } from '../cells/status.js';
 import { CellStatusKey } from '../temporal/searchAttributes.js';
@@ -127,3 +136,33 @@ export function cellActivities(hostTaskQueue: string | undefined) {
 }
 
 export type CellActivities = ReturnType<typeof cellActivities>;
+
+/**
+ * The activities of a notification's child workflow: record the event, POST it (retried with
+ * exponential backoff from the worker's HIVE_NOTIFY_RETRY_MS for the policy's window; a refusal is
+ * not retried), and record attempts made from workflow code (signals) or that delivery was given up.
+ */
+export function notificationActivities() {
+  return {
+    record: (request: NotificationRequest) =>
+      records.recordNotification.executeWithOptions(summary(`record the ${request.event} event`), [request]),
+    deliverWebhook: (request: NotificationRequest, recorded: RecordedNotification) =>
+      proxyActivities<Activities>({
+        startToCloseTimeout: '30 seconds',
+        scheduleToCloseTimeout: recorded.windowMs,
+        retry: {
+          initialInterval: recorded.initialIntervalMs,
+          backoffCoefficient: 2,
+          maximumInterval: recorded.maxIntervalMs,
+          nonRetryableErrorTypes: [ErrorType.NotificationRejected],
+        },
+      }).deliverWebhook.executeWithOptions(summary(`POST the ${request.event} event to ${recorded.target}`), [
+        { id: request.id },
+      ]),
+    recordDelivery: (update: { id: string; attempt?: number; error?: string; gaveUp?: boolean }) =>
+      records.recordDelivery.executeWithOptions(
+        summary(update.gaveUp ? 'give up delivering the event' : `record delivery attempt ${update.attempt}`),
+        [update],
+      ),
+  };
+}

@@ -1,2 +1,4 @@
 // Entry point of the workflow bundle: every workflow the worker runs is exported here.
+
+export { awaitCellEvent, deliverCellEvent } from './notify.js';
 export { provisionCell } from './provisionCell.js';

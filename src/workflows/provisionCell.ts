@@ -13,6 +13,7 @@ import { type CellActivities, cellActivities } from './activities.js';
 import { cleanUp } from './cleanup.js';
 import { archiveUpdate, cancelSignal, cleanupSignal, retrySignal, serviceSignal } from './control.js';
 import { live } from './live.js';
+import { notifying } from './notify.js';
 import { describeFailure, Saga } from './saga.js';
 import { startServices } from './startServices.js';
 import type { Control, Progress, ProvisionCellInput, ProvisionCellResult } from './state.js';
@@ -28,10 +29,11 @@ const DEFAULT_PRESERVE_MS = 24 * 60 * 60 * 1000;
  * environment → services → prompt), then keeps it — supervising services, obeying service
  * commands — until it is archived. Each provisioning step registers its compensation; a failure
  * either preserves the cell for a person (services stopped, the rest kept, retry or cancel) or
- * rolls it back.
+ * rolls it back. Each status a notify target hears about (ready, failed, cancelled, archived …) is
+ * delivered to it by a child workflow (notify.ts).
  */
 export async function provisionCell(input: ProvisionCellInput): Promise<ProvisionCellResult> {
-  const act = cellActivities(input.hostTaskQueue);
+  const act = notifying(cellActivities(input.hostTaskQueue), input);
   const control = listen(act, input.resume?.cell);
   if (input.resume) return live(input, act, control, input.resume);
   const settled = await provisionUntilSettled(input, act, control);
@@ -54,7 +56,11 @@ async function provision(
     const { plan, changed } = await saga.step(Step.validate, () => act.replan(previous));
     // What depends on a changed input runs again; the rest (worktree, kept ports) stays.
     if (changed.includes('services')) done.ports = undefined;
-    if (changed.some((part) => ['services', 'env', 'setup', 'teardown', 'options'].includes(part))) {
+    if (
+      changed.some((part) =>
+        ['services', 'env', 'setup', 'dependencies', 'databases', 'teardown', 'options'].includes(part),
+      )
+    ) {
       done.env = undefined;
     }
     done.plan = plan;

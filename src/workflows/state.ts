@@ -1,6 +1,6 @@
 // Shapes crossing the workflow boundary, and what the workflow keeps between steps. Types only:
 // this file is bundled into the deterministic sandbox.
-import type { CellPlan, OnFailure, ReadyCell } from '../cells/plan.js';
+import type { CellPlan, NotifyRoute, OnFailure, ReadyCell } from '../cells/plan.js';
 import type { Failure } from '../cells/schema.js';
 import type { CellStatus } from '../cells/status.js';
 
@@ -18,6 +18,8 @@ export interface ProvisionCellInput {
   historyLimit?: number;
   /** Set when an archived (or rolled back) cell is brought back: its worktree from what was saved. */
   restore?: boolean;
+  /** Where the cell's events go (ready, failed, cancelled, archived …); none: nobody is told. */
+  notify?: NotifyRoute;
   /** Set when the workflow continues as new: the live cell the previous run handed over. */
   resume?: LiveState;
 }

@@ -1,0 +1,173 @@
+// Telling an agent runner about a cell: each status a notify target hears about starts a child
+// workflow that records the event and delivers it, abandoned by the cell's workflow (which never
+// waits for a delivery, and may complete or continue as new while one is still retrying).
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  condition,
+  defineSignal,
+  getExternalWorkflowHandle,
+  isCancellation,
+  ParentClosePolicy,
+  patched,
+  setHandler,
+  sleep,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { ErrorType } from '../cells/catalog.js';
+import type { NotificationRequest, NotifyRoute } from '../cells/plan.js';
+import type { CellNotification, Failure } from '../cells/schema.js';
+import { type CellStatus, type NotifiedStatus, notifiedStatuses } from '../cells/status.js';
+import { CellIdKey } from '../temporal/searchAttributes.js';
+import { type CellActivities, notificationActivities } from './activities.js';
+import type { ProvisionCellInput } from './state.js';
+
+/** Patch: notifications of a cell with a notify target (a new child workflow after the status). */
+const NOTIFY_ON_REST = 'notify-on-rest';
+
+/** Whether a status change is an event for the notify target: `ready` only as provisioning ends. */
+function heard(status: CellStatus, from: CellStatus | undefined): status is NotifiedStatus {
+  if (!(notifiedStatuses as readonly CellStatus[]).includes(status)) return false;
+  return status !== 'ready' || from === 'provisioning';
+}
+
+/**
+ * The cell's activities, with every status transition passing by its notify target: the one place
+ * all transitions go through (`setStatus`), so no step, rollback or archive has to remember it.
+ * Without a target the activities are returned as they are.
+ */
+export function notifying(act: CellActivities, input: ProvisionCellInput): CellActivities {
+  const route = input.notify;
+  if (!route) return act;
+  // What the record shows, mirrored: a resumed run is live (ready, no failure shown).
+  let previous: CellStatus | undefined = input.resume ? 'ready' : undefined;
+  let shown: Failure | null = null;
+  return {
+    ...act,
+    async setStatus(cellId, status, failure) {
+      await act.setStatus(cellId, status, failure);
+      const from = previous;
+      previous = status;
+      if (failure !== undefined) shown = failure;
+      if (status === 'ready') shown = null;
+      if (!heard(status, from) || !patched(NOTIFY_ON_REST)) return;
+      await startDelivery({ cellId, event: status, failure: shown, route });
+    },
+  };
+}
+
+/** Starts the child workflow that delivers one event; returns once it has started. */
+async function startDelivery(event: Omit<NotificationRequest, 'id'>): Promise<void> {
+  const id = `${workflowInfo().workflowId}-notify-${event.event}-${uuid4().slice(0, 8)}`;
+  const where =
+    event.route.kind === 'workflow' ? `signal ${event.route.signal} to ${event.route.workflowId}` : 'POST';
+  // Never cancelled with the cell's provisioning: the event is about to be true whatever happens.
+  await CancellationScope.nonCancellable(() =>
+    startChild(deliverCellEvent, {
+      workflowId: id,
+      args: [{ ...event, id }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      cancellationType: ChildWorkflowCancellationType.ABANDON,
+      typedSearchAttributes: [{ key: CellIdKey, value: event.cellId }],
+      staticSummary: `notify: cell ${event.cellId} is ${event.event} (${where})`,
+    }),
+  );
+}
+
+const reason = (error: unknown): string =>
+  error instanceof Error
+    ? error.cause instanceof Error
+      ? error.cause.message
+      : error.message
+    : String(error);
+
+/**
+ * Delivers one event of a cell to its notify target: recorded first (the body fixed), then POSTed
+ * by a retried activity, or signalled to the target workflow from here, retrying with the same
+ * backoff until the window ends. Fails (visibly, in the Temporal UI and on the cell) when the
+ * receiver refuses it or the window runs out.
+ */
+export async function deliverCellEvent(request: NotificationRequest): Promise<{ attempts: number }> {
+  const notify = notificationActivities();
+  const recorded = await notify.record(request);
+  const { route } = request;
+  if (route.kind === 'webhook') {
+    try {
+      const { attempt } = await notify.deliverWebhook(request, recorded);
+      return { attempts: attempt };
+    } catch (error) {
+      // The last attempt's error is on the record already; only the verdict is new.
+      await notify.recordDelivery({ id: request.id, gaveUp: true });
+      throw ApplicationFailure.create({
+        type: ErrorType.NotificationUndelivered,
+        message: `the ${request.event} event was not delivered: ${reason(error)}`,
+        nonRetryable: true,
+      });
+    }
+  }
+  return signalUntilDelivered(request, route, recorded.payload, recorded);
+}
+
+async function signalUntilDelivered(
+  request: NotificationRequest,
+  route: Extract<NotifyRoute, { kind: 'workflow' }>,
+  payload: CellNotification,
+  policy: { initialIntervalMs: number; maxIntervalMs: number; windowMs: number },
+): Promise<{ attempts: number }> {
+  const notify = notificationActivities();
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await getExternalWorkflowHandle(route.workflowId).signal(route.signal, payload);
+      await notify.recordDelivery({ id: request.id, attempt });
+      return { attempts: attempt };
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const delay = Math.min(policy.initialIntervalMs * 2 ** (attempt - 1), policy.maxIntervalMs);
+      const gaveUp = Date.now() - started + delay > policy.windowMs;
+      const message = `signal ${route.signal} to ${route.workflowId}: ${reason(error)}`;
+      await notify.recordDelivery({ id: request.id, attempt, error: message, gaveUp });
+      if (gaveUp) {
+        throw ApplicationFailure.create({
+          type: ErrorType.NotificationUndelivered,
+          message: `the ${request.event} event was not delivered: ${message}`,
+          nonRetryable: true,
+        });
+      }
+      await sleep(delay);
+    }
+  }
+}
+
+export interface AwaitCellEventInput {
+  /** The signal name given as `notify.signal` in the cell request. */
+  signal: string;
+  /** Only events of this cell (default: any cell that names this workflow). */
+  cellId?: string;
+  /** The events that end the wait (default: ready, failed, rolled_back, cancelled, cleanup_failed). */
+  events?: NotifiedStatus[];
+  /** Give up after this long and return null (default: wait as long as it takes). */
+  timeoutMs?: number;
+}
+
+/**
+ * A receiver for orchestrators on Temporal (and the tests): start it on Hive's task queue, request a
+ * cell with `notify: { workflowId: <its id>, signal }`, and its result is the first matching event.
+ */
+export async function awaitCellEvent({
+  signal,
+  cellId,
+  events = ['ready', 'failed', 'rolled_back', 'cancelled', 'cleanup_failed'],
+  timeoutMs,
+}: AwaitCellEventInput): Promise<CellNotification | null> {
+  let found: CellNotification | undefined;
+  setHandler(defineSignal<[CellNotification]>(signal), (event) => {
+    if (!found && (!cellId || event.cell.id === cellId) && events.includes(event.event)) found = event;
+  });
+  if (timeoutMs === undefined) await condition(() => found !== undefined);
+  else await condition(() => found !== undefined, timeoutMs);
+  return found ?? null;
+}
