@@ -60,9 +60,11 @@ async function branchExists(git: SimpleGit, branch: string): Promise<boolean> {
 /** Git operations fail transiently on a held lock (another git process); those retry. */
 function classifyGitError(error: unknown, what: string): never {
   const message = error instanceof Error ? error.message : String(error);
-  if (/\.lock|could not lock|Unable to create .*lock/i.test(message)) {
+  // Another git process (another worker, a person) changing worktrees at the same moment: a lock, or
+  // a worktree's admin folder caught half-written.
+  if (/\.lock|could not lock|Unable to create .*lock|failed to read .*\/worktrees\//i.test(message)) {
     throw transient(ErrorType.GitLocked, `${what}: ${message}`, {
-      hint: 'Another git process held a lock; retrying.',
+      hint: 'Another git process was changing the repository at the same time; retrying.',
     });
   }
   throw permanent(ErrorType.GitFailed, `${what}: ${message}`, {
@@ -110,7 +112,26 @@ async function copyIncludedFiles(plan: CellPlan): Promise<string[]> {
   return files;
 }
 
+/**
+ * Runs worktree administration (add, remove, prune) of one repository one at a time in this worker.
+ * `git worktree add` reads the admin folder of every other worktree, and `prune` drops entries whose
+ * folder is not there yet: run side by side, either breaks an add in progress ("failed to read
+ * .git/worktrees/<id>/commondir"), which cells provisioned at once used to hit.
+ */
+function repositoryQueue() {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(repo: string, fn: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(repo) ?? Promise.resolve()).then(fn, fn);
+    tails.set(
+      repo,
+      run.catch(() => undefined),
+    );
+    return run;
+  };
+}
+
 export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
+  const oneAtATime = repositoryQueue();
   return {
     /**
      * Step 2: `git worktree add` on a new branch from the base commit. Idempotent: a worktree already
@@ -134,13 +155,15 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
               );
             }
             if (!existing) {
-              await git.raw(['worktree', 'prune']);
-              await rm(plan.worktreePath, { recursive: true, force: true });
-              await mkdir(path.dirname(plan.worktreePath), { recursive: true });
-              const args = (await branchExists(git, plan.branch))
-                ? ['worktree', 'add', plan.worktreePath, plan.branch]
-                : ['worktree', 'add', '-b', plan.branch, plan.worktreePath, plan.baseCommit];
-              await git.raw(args);
+              await oneAtATime(plan.workspacePath, async () => {
+                await git.raw(['worktree', 'prune']);
+                await rm(plan.worktreePath, { recursive: true, force: true });
+                await mkdir(path.dirname(plan.worktreePath), { recursive: true });
+                const args = (await branchExists(git, plan.branch))
+                  ? ['worktree', 'add', plan.worktreePath, plan.branch]
+                  : ['worktree', 'add', '-b', plan.branch, plan.worktreePath, plan.baseCommit];
+                await git.raw(args);
+              });
               // A restored cell: its worktree as the archive kept it.
               await restoreWork(plan);
             }
@@ -226,14 +249,16 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
           if (archive.ref || archive.discarded) await recordEvent(db, plan.cellId, 'archive', archive);
         }
         const git = simpleGit(plan.workspacePath);
-        const registered = (await listWorktrees(git)).some((w) => w.path === plan.worktreePath);
-        if (registered) {
-          await git
-            .raw(['worktree', 'remove', '--force', '--force', plan.worktreePath])
-            .catch(() => undefined);
-        }
-        await rm(plan.worktreePath, { recursive: true, force: true });
-        await git.raw(['worktree', 'prune']);
+        await oneAtATime(plan.workspacePath, async () => {
+          const registered = (await listWorktrees(git)).some((w) => w.path === plan.worktreePath);
+          if (registered) {
+            await git
+              .raw(['worktree', 'remove', '--force', '--force', plan.worktreePath])
+              .catch(() => undefined);
+          }
+          await rm(plan.worktreePath, { recursive: true, force: true });
+          await git.raw(['worktree', 'prune']);
+        });
         let commits = 0;
         if (await branchExists(git, plan.branch)) {
           commits = Number(
