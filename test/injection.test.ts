@@ -2,6 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dotenvLine } from '../src/activities/environment.js';
+import { parseEnvFile } from '../src/cells/files.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { webService, workspaceFiles } from './support/templates.js';
 
@@ -108,5 +110,23 @@ describe('values are data', () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('.hive/env, written and read back', () => {
+  it('every value of the corpus, newlines and quotes included, reads back verbatim and expands nothing', async () => {
+    const values = Object.fromEntries(corpus.map((value, i) => [`V${i}`, value]));
+    const text = `${Object.entries(values)
+      .map(([key, value]) => dotenvLine(key, value))
+      .join('\n')}\n`;
+    expect(parseEnvFile(text)).toEqual(values);
+    // The shell reads it the same way (what the prompt tells an agent to do: `. .hive/env`).
+    const { stdout } = await execa('sh', [
+      '-c',
+      `${text}\nprintf '%s\\0' ${Object.keys(values)
+        .map((k) => `"$${k}"`)
+        .join(' ')}`,
+    ]);
+    expect(stdout.split('\0').slice(0, -1)).toEqual(Object.values(values));
   });
 });
