@@ -62,6 +62,8 @@ export function createStepRecorder(db: Db) {
           detail: null,
         },
       });
+      // Clients show a step as running (and a retry with its attempt) the moment it starts.
+      await recordEvent(db, step.cellId, 'step', { name: step.name, kind, status: 'running', attempt });
       try {
         const result = await run();
         const summary = summarize(result);
