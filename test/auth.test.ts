@@ -225,8 +225,12 @@ describe('every route in the OpenAPI document, with tokens in use', () => {
         const name = `${method} ${template}`;
         const build = (cell: string, workspace: string): Call => {
           const url = template.replace(/\{(\w+)\}/g, (_, param: string) => {
-            if (param === 'id') return template.startsWith('/cells') ? cell : 'web';
+            if (param === 'id') {
+              if (template.startsWith('/cells')) return cell;
+              return template.startsWith('/workspaces') ? workspace : 'web';
+            }
             if (param === 'service') return 'web';
+            if (param === 'key') return '0'.repeat(24);
             if (param === 'action') return 'restart';
             throw new Error(`${name}: no value known for path parameter ${param}; add one to this test`);
           });
@@ -259,8 +263,15 @@ describe('every route in the OpenAPI document, with tokens in use', () => {
     expect(doc.components?.securitySchemes?.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(list.length).toBeGreaterThanOrEqual(14);
+    const admin = ['DELETE /workspaces/{id}/caches/dependencies/{key}'];
     const expected = (name: string) =>
-      name === 'GET /healthz' ? 'public' : name.startsWith('GET ') ? 'read' : 'operate';
+      name === 'GET /healthz'
+        ? 'public'
+        : admin.includes(name)
+          ? 'admin'
+          : name.startsWith('GET ')
+            ? 'read'
+            : 'operate';
     for (const op of list) {
       expect(op.access, op.name).toBe(expected(op.name));
       // Public routes override the global requirement with `security: []`; the others inherit it.

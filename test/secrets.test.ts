@@ -149,7 +149,9 @@ describe('secret env values', () => {
     expectNoSecret(JSON.stringify(env), 'GET /cells/:id/env');
     const missing = await fetch(`${base}/cells/${id}/services/nope/logs`);
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { detail: string }).detail).toMatch(/no service "nope". Its services: web/);
+    expect(((await missing.json()) as { detail: string }).detail).toMatch(
+      /no service "nope". Its services: web/,
+    );
     expectNoSecret(JSON.stringify(await h.db.cellEvent.findMany({ where: { cellId: id } })), 'cell events');
     expectNoSecret(JSON.stringify(await h.db.step.findMany({ where: { cellId: id } })), 'step records');
     const history = await historyText(workflowId);

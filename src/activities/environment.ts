@@ -1,20 +1,25 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type PruneLimits, pruneDependencyCache } from '../cache/dependencies.js';
 import { ErrorType, Step } from '../cells/catalog.js';
 import type { AllocatedPort, CellEnvironment, CellPlan, ServicePlan } from '../cells/plan.js';
 import { redactor } from '../secrets/redact.js';
 import { isSecret, resolveSecrets, SecretUnavailable } from '../secrets/refs.js';
 import { optionVariable, resolvePlaceholders } from '../templates/placeholders.js';
 import { runCommands } from './commands.js';
+import { databaseEnv, dropCellDatabases, provideDatabases } from './databases.js';
+import { provideDependencies } from './dependencies.js';
 import { permanent, tail } from './failures.js';
 import { fingerprintOf, runOnce } from './markers.js';
-import { heartbeat, type StepRecorder } from './steps.js';
+import { heartbeat, type StepRecorder, warn } from './steps.js';
 import { CELL_META_DIR, metaPath } from './worktree.js';
 
 export interface EnvironmentDeps {
   steps: StepRecorder;
-  /** Bound on each setup and teardown command. */
+  /** Bound on each setup and teardown command (and each dependency install). */
   setupTimeoutMs: number;
+  /** How far a workspace's dependency cache is pruned after an entry is added. */
+  dependencyCache: PruneLimits;
 }
 
 const envName = (service: string) => service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
@@ -90,6 +95,10 @@ export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit
       env[`${envName(service.name)}_${envName(p.name)}_PORT`] = String(p.port);
     }
   }
+  // Each database by its name; the first also as DATABASE_URL and libpq's PG* variables.
+  for (const [i, database] of (plan.databases ?? []).entries()) {
+    Object.assign(env, databaseEnv(database, envName(database.name), i === 0));
+  }
   // Option values reach commands only through these variables (see templates/placeholders.ts).
   for (const [name, value] of Object.entries(plan.options)) env[optionVariable(name)] = String(value);
   const secrets: Record<string, string> = {};
@@ -126,7 +135,7 @@ export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit
   };
 }
 
-export function createEnvironmentActivities({ steps, setupTimeoutMs }: EnvironmentDeps) {
+export function createEnvironmentActivities({ steps, setupTimeoutMs, dependencyCache }: EnvironmentDeps) {
   return {
     /**
      * Step 4: resolve the environment, write it to `.hive/env`, and run the template's setup commands
@@ -156,6 +165,68 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs }: Environme
             { mode: 0o600 },
           );
           await chmod(envFile, 0o600);
+          const commandEnv = { ...resolved.env, ...secrets.values };
+          // Dependencies before setup: setup commands may use what they provide.
+          const dependencies = await provideDependencies({
+            plan,
+            report: (operation) => steps.reportOperation(plan.cellId, Step.environment, operation),
+            install: (command) =>
+              runCommands({
+                commands: [command],
+                cwd: plan.worktreePath,
+                env: commandEnv,
+                redact: secrets.redact,
+                pidFile: metaPath(plan, 'dependencies.pid'),
+                logFile: metaPath(plan, 'logs', 'dependencies.log'),
+                timeoutMs: setupTimeoutMs,
+                onTick: heartbeat,
+                failure: (failed, result) =>
+                  permanent(
+                    ErrorType.DependencyInstallFailed,
+                    result.timedOut
+                      ? `dependency install timed out after ${setupTimeoutMs} ms: ${failed}`
+                      : `dependency install exited with code ${result.exitCode}: ${failed}`,
+                    {
+                      hint: `Run it by hand in ${plan.worktreePath} to see why; full log: ${metaPath(plan, 'logs', 'dependencies.log')}. Nothing was added to the cache.`,
+                      logTail: result.logTail,
+                    },
+                  ),
+              }),
+          });
+          // Databases after dependencies (a seed may run the project's own migration tool).
+          const databases = await provideDatabases({
+            plan,
+            report: (operation) => steps.reportOperation(plan.cellId, Step.environment, operation),
+            seed: (database, target, commands) =>
+              runCommands({
+                commands,
+                cwd: plan.worktreePath,
+                // The seed builds the template database: every variable of this database points there.
+                env: {
+                  ...commandEnv,
+                  ...databaseEnv(target, envName(database.name), database === plan.databases?.[0]),
+                },
+                redact: secrets.redact,
+                pidFile: metaPath(plan, `seed-${database.name}.pid`),
+                logFile: metaPath(plan, 'logs', `seed-${database.name}.log`),
+                timeoutMs: setupTimeoutMs,
+                onTick: heartbeat,
+                failure: (failed, result) =>
+                  permanent(
+                    ErrorType.DatabaseSeedFailed,
+                    `seed of database ${database.name} exited with code ${result.exitCode}: ${failed}`,
+                    {
+                      hint: `Fix the seed (full log: ${metaPath(plan, 'logs', `seed-${database.name}.log`)}); the half-built template database was dropped.`,
+                      logTail: result.logTail,
+                    },
+                  ),
+              }),
+          });
+          if (dependencies.some((d) => d.source === 'installed')) {
+            await pruneDependencyCache(plan.workspacePath, dependencyCache).catch((error: unknown) =>
+              warn('dependency cache prune failed', { error: String(error) }),
+            );
+          }
           await runOnce(metaPath(plan, 'setup.done'), fingerprintOf([resolved.setup, resolved.env]), () =>
             runCommands({
               commands: resolved.setup,
@@ -186,10 +257,22 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs }: Environme
             }),
           );
           const setupLog = await readFile(logFile, 'utf8').catch(() => '');
-          return { ...resolved, envFile, setupLogTail: secrets.redact(tail(setupLog)) };
+          return {
+            ...resolved,
+            envFile,
+            setupLogTail: secrets.redact(tail(setupLog)),
+            ...(dependencies.length ? { dependencies } : {}),
+            ...(databases.length ? { databases } : {}),
+          };
         },
         // The step record carries the setup output too, not only the log file.
-        ({ envFile, env, setupLogTail }) => ({ envFile, variables: Object.keys(env).length, setupLogTail }),
+        ({ envFile, env, setupLogTail, dependencies, databases }) => ({
+          envFile,
+          variables: Object.keys(env).length,
+          setupLogTail,
+          ...(dependencies ? { dependencies } : {}),
+          ...(databases ? { databases } : {}),
+        }),
       );
     },
 
@@ -224,7 +307,9 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs }: Environme
               logTail: result.logTail,
             }),
         });
-        return { commands: plan.teardown.length };
+        // The cell's databases go with it (after teardown, which may still use them).
+        const dropped = await dropCellDatabases(plan);
+        return { commands: plan.teardown.length, ...(dropped.length ? { dropped } : {}) };
       });
     },
   };

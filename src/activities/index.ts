@@ -1,7 +1,11 @@
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_PRUNE_LIMITS, type PruneLimits } from '../cache/dependencies.js';
 import { DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, type Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { createEnvironmentActivities } from './environment.js';
+import { createNotifyActivities } from './notify.js';
 import { createPortsActivities } from './ports.js';
 import type { ExitRegistry } from './processes.js';
 import { createPromptsActivities } from './prompts.js';
@@ -21,6 +25,12 @@ export interface ActivityDeps {
   setupTimeoutMs?: number;
   /** Time between SIGTERM and SIGKILL when stopping a service (HIVE_STOP_GRACE_MS). */
   stopGraceMs?: number;
+  /** First retry interval of a notification delivery (HIVE_NOTIFY_RETRY_MS); doubles on each retry. */
+  notifyRetryMs?: number;
+  /** Hive's data dir: the workspaces' database servers keep their data under it. */
+  dataDir?: string;
+  /** How far each workspace's dependency cache is pruned (HIVE_DEPS_CACHE_MAX_MB, …_MAX_AGE_DAYS). */
+  dependencyCache?: PruneLimits;
 }
 
 /** All activities the worker registers, grouped by domain, built from their dependencies. */
@@ -31,6 +41,8 @@ export function createActivities(deps: ActivityDeps) {
     exits: new Map() as ExitRegistry,
     setupTimeoutMs: deps.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS,
     stopGraceMs: deps.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+    dependencyCache: deps.dependencyCache ?? DEFAULT_PRUNE_LIMITS,
+    dataDir: deps.dataDir ?? path.join(os.tmpdir(), 'hive-data'),
   };
   return {
     ...createRecordsActivities(shared),
@@ -40,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEnvironmentActivities(shared),
     ...createServicesActivities(shared),
     ...createPromptsActivities(shared),
+    ...createNotifyActivities(shared),
   };
 }
 

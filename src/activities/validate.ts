@@ -4,6 +4,8 @@ import { recordEvent } from '../cells/events.js';
 import type { CellPlan, RestorePoint, ServicePlan } from '../cells/plan.js';
 import type { ArchiveRecord } from '../cells/schema.js';
 import type { Workspace } from '../config/env.js';
+import { databaseTarget } from '../databases/cellDatabases.js';
+import { serverPaths } from '../databases/server.js';
 import type { Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
 import type { ConfigLoader } from '../templates/loader.js';
@@ -19,12 +21,14 @@ export interface ValidateDeps {
   workspaces: Workspace[];
   configs: ConfigLoader;
   host: string;
+  /** Where the workspaces' database servers keep their data. */
+  dataDir: string;
 }
 
 /** Without a declared bound, a service gets this long to become ready. */
 export const DEFAULT_READY_TIMEOUT_MS = 120_000;
 
-function servicePlan(name: string, spec: ServiceSpec): ServicePlan {
+function servicePlan(name: string, spec: ServiceSpec, databases: string[]): ServicePlan {
   return {
     name,
     run: spec.run,
@@ -36,7 +40,8 @@ function servicePlan(name: string, spec: ServiceSpec): ServicePlan {
     primaryPort: primaryPortName(spec),
     readiness: spec.readiness,
     readyTimeoutMs: spec.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
-    dependsOn: spec.dependsOn,
+    // Databases are ready before any service starts (the environment step provides them).
+    dependsOn: Object.fromEntries(Object.entries(spec.dependsOn).filter(([dep]) => !databases.includes(dep))),
     restart: spec.restart,
     maxRestarts: spec.maxRestarts,
     restartBackoffMs: spec.restartBackoffMs,
@@ -44,10 +49,20 @@ function servicePlan(name: string, spec: ServiceSpec): ServicePlan {
 }
 
 /** What a re-plan compares to tell which steps must run again. */
-const PLAN_PARTS = ['services', 'env', 'setup', 'teardown', 'prompts', 'options', 'includePatterns'] as const;
+const PLAN_PARTS = [
+  'services',
+  'env',
+  'setup',
+  'dependencies',
+  'databases',
+  'teardown',
+  'prompts',
+  'options',
+  'includePatterns',
+] as const;
 export type PlanPart = (typeof PLAN_PARTS)[number];
 
-export function createValidateActivities({ db, steps, workspaces, configs, host }: ValidateDeps) {
+export function createValidateActivities({ db, steps, workspaces, configs, host, dataDir }: ValidateDeps) {
   /** The request (from its record) against the workspace's current config: the plan, or why not. */
   async function planCell(cellId: string, restoring = false): Promise<CellPlan> {
     const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
@@ -96,11 +111,23 @@ export function createValidateActivities({ db, steps, workspaces, configs, host 
       options: result.options,
       env: t.env,
       setup: t.setup,
+      dependencies: t.dependencies,
       teardown: t.teardown,
       prompts: t.prompts,
       includePatterns: t.includePatterns,
       ignorePatterns: t.ignorePatterns,
-      services: enabledServices(t, result.options).map(([name, spec]) => servicePlan(name, spec)),
+      services: enabledServices(t, result.options).map(([name, spec]) =>
+        servicePlan(name, spec, Object.keys(t.databases)),
+      ),
+      databases: Object.entries(t.databases).map(([name, spec]) => {
+        const server = serverPaths(dataDir, workspace.id);
+        return {
+          ...databaseTarget(server, cellId, name),
+          serverRoot: server.root,
+          seed: spec.seed,
+          inputs: spec.inputs,
+        };
+      }),
       ...(restore ? { restore } : {}),
     } satisfies CellPlan;
   }
@@ -130,7 +157,7 @@ export function createValidateActivities({ db, steps, workspaces, configs, host 
       const fresh = await planCell(previous.cellId, previous.restore !== undefined);
       const plan = { ...fresh, baseCommit: previous.baseCommit, baseRef: previous.baseRef };
       const changed = PLAN_PARTS.filter(
-        (part) => JSON.stringify(plan[part]) !== JSON.stringify(previous[part]),
+        (part) => JSON.stringify(plan[part] ?? []) !== JSON.stringify(previous[part] ?? []),
       );
       await recordEvent(db, previous.cellId, 'plan', {
         changed,

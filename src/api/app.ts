@@ -12,8 +12,13 @@ import { authPlugin } from '../auth/plugin.js';
 import type { ApiDeps } from './deps.js';
 import { registerJsonBody } from './jsonBody.js';
 import { problemFromError, problemType, sendProblem } from './problem.js';
+import { aboutRoutes } from './routes/about.js';
+import { cellFileRoutes } from './routes/cellFiles.js';
 import { cellRoutes } from './routes/cells.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { mcpRoutes } from './routes/mcp.js';
 import { templateRoutes } from './routes/templates.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 
@@ -86,6 +91,11 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
   await app.register(workspaceRoutes(deps));
   await app.register(templateRoutes(deps));
   await app.register(cellRoutes(deps));
+  await app.register(eventRoutes(deps));
+  await app.register(aboutRoutes(deps));
+  await app.register(dashboardRoutes());
+  await app.register(cellFileRoutes(deps));
+  await app.register(mcpRoutes());
   return app;
 }
 

@@ -52,6 +52,12 @@ export const ErrorType = {
   // environment and teardown
   /** A secret env value whose reference (env:NAME, file:PATH) does not resolve on this host. */
   SecretUnavailable: 'SecretUnavailable',
+  /** A dependency set's install command failed; the cache was left as it was. */
+  DependencyInstallFailed: 'DependencyInstallFailed',
+  /** The workspace's PostgreSQL server could not be had (not installed, would not start). */
+  DatabaseUnavailable: 'DatabaseUnavailable',
+  /** A seed command building a template database failed; the half-built database was dropped. */
+  DatabaseSeedFailed: 'DatabaseSeedFailed',
   SetupFailed: 'SetupFailed',
   TeardownFailed: 'TeardownFailed',
   // services
@@ -64,6 +70,11 @@ export const ErrorType = {
   PromptMissing: 'PromptMissing',
   /** A path from the config (prompt, include, cwd) that resolves outside its workspace or worktree. */
   PathOutside: 'PathOutside',
+  // notifications (the cell's notify target)
+  /** The receiver answered 3xx or 4xx (other than 408, 425, 429): Hive does not retry. */
+  NotificationRejected: 'NotificationRejected',
+  /** The receiver was not reached (connection error, timeout, 5xx, 408, 425, 429): retried. */
+  NotificationUndelivered: 'NotificationUndelivered',
   // the workflow itself
   ProvisioningFailed: 'ProvisioningFailed',
   CleanupFailed: 'CleanupFailed',

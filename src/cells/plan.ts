@@ -2,10 +2,12 @@
 // only, derived from the zod schemas by type-only imports (erased at build time, so the
 // deterministic workflow bundle can import this file without pulling zod in).
 
+import type { DatabaseTarget } from '../databases/cellDatabases.js';
 import type { EnvValue } from '../secrets/refs.js';
 import type { OptionValues } from '../templates/model.js';
-import type { ReadinessProbe, ServiceSpec } from '../templates/schema.js';
-import type { CellRequest } from './schema.js';
+import type { DependencySpec, ReadinessProbe, ServiceSpec } from '../templates/schema.js';
+import type { CellNotification, CellRequest, Failure } from './schema.js';
+import type { NotifiedStatus } from './status.js';
 
 export type { OptionValues };
 
@@ -59,6 +61,10 @@ export interface CellPlan {
   env: Record<string, EnvValue>;
   setup: string[];
   teardown: string[];
+  /** Dependency sets, copied from the workspace's cache (absent in plans made before they existed). */
+  dependencies?: DependencySpec[];
+  /** The cell's own PostgreSQL databases, cloned from their template databases. */
+  databases?: DatabasePlan[];
   prompts: string[];
   includePatterns: string[];
   ignorePatterns: string[];
@@ -66,6 +72,14 @@ export interface CellPlan {
   services: ServicePlan[];
   /** Set when the cell is restored: the worktree comes back from what its archive kept. */
   restore?: RestorePoint;
+}
+
+/** One `type: 'postgres'` service: where the cell's database is, and what builds its template. */
+export interface DatabasePlan extends DatabaseTarget {
+  /** The workspace server's folder (data, log): see src/databases/server.ts. */
+  serverRoot: string;
+  seed: string[];
+  inputs: string[];
 }
 
 /** Where a restored cell's worktree comes from (see ArchiveRecord). */
@@ -109,6 +123,28 @@ export interface CellEnvironment {
   envFile: string;
   /** Last lines of the setup commands' output. */
   setupLogTail?: string;
+  /** Where each dependency set came from. */
+  dependencies?: DependencyOutcome[];
+  /** Each database of the cell and the template it was cloned from. */
+  databases?: DatabaseOutcome[];
+}
+
+/** How one database of the cell was made. */
+export interface DatabaseOutcome {
+  name: string;
+  database: string;
+  template: string;
+  /** `built`: this cell's seed made the template; `existing`: a clone of one made before. */
+  source: 'built' | 'existing';
+  ms: number;
+}
+
+/** How one dependency set reached the worktree. */
+export interface DependencyOutcome {
+  paths: string[];
+  key: string;
+  source: 'cache' | 'installed';
+  ms: number;
 }
 
 /** A provisioned cell: what the live phase (supervision, service commands, archive) works with. */
@@ -132,3 +168,32 @@ export interface ServiceEvent {
 }
 
 export type OnFailure = CellRequest['onFailure'];
+
+/**
+ * Where a cell's events go, as its workflow knows it: a webhook (its URL and secret stay in the
+ * database, read by the delivery activity by the cell's id) or a Temporal workflow to signal.
+ */
+export type NotifyRoute = { kind: 'webhook' } | { kind: 'workflow'; workflowId: string; signal: string };
+
+/** One event to deliver: the child workflow's input. */
+export interface NotificationRequest {
+  /** Delivery id: the id of the child workflow, of its Notification row, and the receiver's dedupe key. */
+  id: string;
+  cellId: string;
+  event: NotifiedStatus;
+  /** The failure shown with the status (failed, rolled_back, cleanup_failed), as the workflow set it. */
+  failure: Failure | null;
+  route: NotifyRoute;
+}
+
+/** What recording a notification returns: the event as it will be delivered, and how to retry. */
+export interface RecordedNotification {
+  payload: CellNotification;
+  /** Where it goes, for people (no credentials): the URL's origin, or workflow:<id>#<signal>. */
+  target: string;
+  /** First retry interval (HIVE_NOTIFY_RETRY_MS); doubles up to `maxIntervalMs`. */
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  /** Retries stop after this long (24 h by default): the event is then marked failed. */
+  windowMs: number;
+}

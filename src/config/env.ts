@@ -11,7 +11,10 @@ export interface Workspace {
 
 /** Defaults of the activities' timings, also used where activities are built without a config. */
 export const DEFAULT_SETUP_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_DEPS_CACHE_MAX_MB = 20 * 1024;
+export const DEFAULT_DEPS_CACHE_MAX_AGE_DAYS = 14;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
+export const DEFAULT_NOTIFY_RETRY_MS = 5_000;
 
 const WORKSPACE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
@@ -97,6 +100,23 @@ export function envSchema(cwd: string) {
         .min(0)
         .default(DEFAULT_STOP_GRACE_MS)
         .describe('Time a stopping service gets between SIGTERM and SIGKILL (and for its stop command)'),
+      HIVE_NOTIFY_RETRY_MS: z.coerce
+        .number({ error: 'a number of milliseconds' })
+        .int()
+        .min(1)
+        .default(DEFAULT_NOTIFY_RETRY_MS)
+        .describe('First retry interval of a notification delivery; doubles up to 10 min, for 24 h'),
+      HIVE_DEPS_CACHE_MAX_MB: z.coerce
+        .number({ error: 'a number of MiB' })
+        .int()
+        .min(0)
+        .default(DEFAULT_DEPS_CACHE_MAX_MB)
+        .describe("Size a workspace's dependency cache is pruned to (least recently used entries go first)"),
+      HIVE_DEPS_CACHE_MAX_AGE_DAYS: z.coerce
+        .number({ error: 'a number of days' })
+        .min(0)
+        .default(DEFAULT_DEPS_CACHE_MAX_AGE_DAYS)
+        .describe('Dependency cache entries unused for longer are pruned'),
       HIVE_LOG_LEVEL: z
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info')
@@ -138,6 +158,11 @@ export function envSchema(cwd: string) {
         preserveFailedForMs: env.HIVE_PRESERVE_FAILED_MS,
         setupTimeoutMs: env.HIVE_SETUP_TIMEOUT_MS,
         stopGraceMs: env.HIVE_STOP_GRACE_MS,
+        notifyRetryMs: env.HIVE_NOTIFY_RETRY_MS,
+        dependencyCache: {
+          maxBytes: env.HIVE_DEPS_CACHE_MAX_MB * 1024 * 1024,
+          maxAgeMs: env.HIVE_DEPS_CACHE_MAX_AGE_DAYS * 24 * 60 * 60 * 1000,
+        },
         temporal: {
           address: env.TEMPORAL_ADDRESS,
           namespace: env.TEMPORAL_NAMESPACE,

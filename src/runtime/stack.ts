@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { buildApp, type HiveApp } from '../api/app.js';
 import { refuseUnsafeBinding } from '../auth/binding.js';
 import type { HiveConfig } from '../config/env.js';
+import { stopDatabaseServers } from '../databases/server.js';
 import { createDb, type Db } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createConfigLoader } from '../templates/loader.js';
@@ -77,8 +78,13 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           host: config.hostId,
           setupTimeoutMs: config.setupTimeoutMs,
           stopGraceMs: config.stopGraceMs,
+          notifyRetryMs: config.notifyRetryMs,
+          dependencyCache: config.dependencyCache,
+          dataDir: config.dataDir,
         },
       });
+      // The workspaces' database servers were started by this worker's activities: they stop with it.
+      stops.push(() => stopDatabaseServers(config.dataDir));
       const running = worker.run();
       running.catch((error: unknown) => log(`worker stopped: ${String(error)}`));
       const w = worker;
@@ -99,6 +105,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           configs,
           preserveFailedForMs: config.preserveFailedForMs,
           host: config.host,
+          temporalUiUrl: 'uiUrl' in server ? server.uiUrl : undefined,
         },
         { logger: { level: config.logLevel } },
       );

@@ -3,6 +3,7 @@ import path from 'node:path';
 import semver from 'semver';
 import which from 'which';
 import type { Workspace } from '../config/env.js';
+import { postgresBinDir } from '../databases/server.js';
 import { isSecret, resolveSecret, SecretUnavailable } from '../secrets/refs.js';
 import { programsOf } from './commandPrograms.js';
 import { error, type Finding, warning } from './findings.js';
@@ -57,8 +58,8 @@ export async function checkExecutables(base: string, template: Template): Promis
 }
 
 /**
- * Every program the template's commands run (setup, teardown, each enabled service's run, setup and
- * stop) is on this host's PATH. Programs declared under requirements.executables are checked there,
+ * Every program the template's commands run (setup, teardown, dependency installs, each enabled
+ * service's run, setup and stop) is on this host's PATH. Programs declared under requirements.executables are checked there,
  * with their version, and not again here.
  */
 export async function checkCommandPrograms(
@@ -69,6 +70,13 @@ export async function checkCommandPrograms(
   const commands: Array<[string, string]> = [
     ...template.setup.map((cmd, i): [string, string] => [`${base}.setup.${i}`, cmd]),
     ...template.teardown.map((cmd, i): [string, string] => [`${base}.teardown.${i}`, cmd]),
+    ...template.dependencies.map((set, i): [string, string] => [
+      `${base}.dependencies.${i}.install`,
+      set.install,
+    ]),
+    ...Object.entries(template.databases).flatMap(([name, database]) =>
+      database.seed.map((cmd, i): [string, string] => [`${base}.services.${name}.seed.${i}`, cmd]),
+    ),
   ];
   for (const [name, service] of enabled) {
     const at = `${base}.services.${name}`;
@@ -112,6 +120,19 @@ export function checkContainers(base: string, template: Template): Finding[] {
       service.type === 'docker'
         ? `Run ${service.image} as a process service (a "run" command on this host, e.g. from its Debian package), or run it outside Hive and pass its address in env.`
         : `Define the services of ${service.file} as process services, or run them outside Hive and pass their addresses in env.`,
+    ),
+  );
+}
+
+/** A `postgres` service needs PostgreSQL's server binaries on this host. */
+export async function checkDatabases(base: string, template: Template): Promise<Finding[]> {
+  const names = Object.keys(template.databases);
+  if (names.length === 0 || (await postgresBinDir())) return [];
+  return names.map((name) =>
+    error(
+      `${base}.services.${name}`,
+      `${name} is a postgres database, and PostgreSQL is not installed on this host`,
+      'Install it (Debian: apt-get install postgresql); Hive runs one server per workspace from its binaries.',
     ),
   );
 }

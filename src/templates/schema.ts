@@ -139,7 +139,59 @@ export const ComposeServiceSpec = z.object({
 });
 export type ContainerServiceSpec = z.output<typeof DockerServiceSpec> | z.output<typeof ComposeServiceSpec>;
 
-const AnyServiceSpec = z.discriminatedUnion('type', [ServiceSpec, DockerServiceSpec, ComposeServiceSpec]);
+/**
+ * A PostgreSQL database per cell, built in: one server per workspace (Debian's binaries, run and
+ * supervised by Hive), a template database built once by `seed` and rebuilt when `inputs` change,
+ * and each cell's own database cloned from it.
+ */
+export const PostgresServiceSpec = z.object({
+  type: z.literal('postgres'),
+  seed: z
+    .array(z.string())
+    .default([])
+    .describe(
+      'Commands that build the template database (migrate, seed), run in the worktree with DATABASE_URL set',
+    ),
+  inputs: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'Files or globs, relative to the worktree, whose contents decide a rebuild (e.g. "migrations/**")',
+    ),
+});
+export type PostgresServiceSpec = z.output<typeof PostgresServiceSpec>;
+
+const AnyServiceSpec = z.discriminatedUnion('type', [
+  ServiceSpec,
+  PostgresServiceSpec,
+  DockerServiceSpec,
+  ComposeServiceSpec,
+]);
+
+/** A path relative to the worktree that stays inside it (checked again with symlinks at run time). */
+const worktreeRelative = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => !p.startsWith('/') && !p.split('/').includes('..'),
+    'a path inside the worktree, without ".."',
+  );
+
+/**
+ * A dependency set (spec: isolated node_modules and dependencies): installed once per key into the
+ * workspace's cache, then copied into each cell.
+ */
+export const DependencySpec = z.object({
+  key: z
+    .array(worktreeRelative)
+    .min(1)
+    .describe(
+      'Files whose contents decide the install, e.g. ["package-lock.json"]; a change rebuilds the cache',
+    ),
+  paths: z.array(worktreeRelative).min(1).describe('What the install produces, e.g. ["node_modules"]'),
+  install: z.string().min(1).describe('Command that produces the paths, run in the worktree, e.g. "npm ci"'),
+});
+export type DependencySpec = z.output<typeof DependencySpec>;
 
 /** Template options: a small typed schema, turned into JSON Schema for clients. */
 export const OptionSpec = z.discriminatedUnion('type', [
@@ -204,6 +256,10 @@ export const TemplateSpec = z
     services: z.record(name, AnyServiceSpec).default({}),
     env: z.record(z.string(), EnvValue).default({}),
     setup: z.array(z.string()).default([]),
+    dependencies: z
+      .array(DependencySpec)
+      .default([])
+      .describe('Installed once per key into a per-workspace cache and copied into every cell before setup'),
     prompts: z.array(z.string()).default([]).describe('Prompt files or folders, relative to the workspace'),
     teardown: z.array(z.string()).default([]),
     includePatterns: z.array(z.string()).default([]).describe('Gitignored files to copy into the worktree'),
@@ -213,15 +269,18 @@ export const TemplateSpec = z
     resources: Resources.default({}),
     options: z.record(name, OptionSpec).default({}),
   })
-  // Process services are what Hive runs; container services are kept apart, for the dry run to name.
+  // Process services are what Hive runs; databases are provisioned by the environment step; container
+  // services are kept apart, for the dry run to name.
   .transform(({ services, ...template }) => {
     const processes: Record<string, ServiceSpec> = {};
+    const databases: Record<string, PostgresServiceSpec> = {};
     const containers: Record<string, ContainerServiceSpec> = {};
     for (const [key, service] of Object.entries(services)) {
       if (service.type === 'process') processes[key] = service;
+      else if (service.type === 'postgres') databases[key] = service;
       else containers[key] = service;
     }
-    return { ...template, services: processes, containers };
+    return { ...template, services: processes, databases, containers };
   });
 export type TemplateSpecInput = z.input<typeof TemplateSpec>;
 

@@ -6,6 +6,7 @@ import {
   checkCapacity,
   checkCommandPrograms,
   checkContainers,
+  checkDatabases,
   checkExecutables,
   checkPorts,
   checkPrompts,
@@ -50,10 +51,11 @@ function checkOptions(template: Template, options: Record<string, unknown>, work
   return { findings, values: undefined };
 }
 
-function checkGraph(base: string, all: Services, enabled: Services): Finding[] {
+function checkGraph(base: string, all: Services, enabled: Services, databases: string[]): Finding[] {
   const findings: Finding[] = [];
-  const names = new Set(all.map(([n]) => n));
-  const on = new Set(enabled.map(([n]) => n));
+  // A database is ready before any service starts: depending on it is always satisfied.
+  const names = new Set([...all.map(([n]) => n), ...databases]);
+  const on = new Set([...enabled.map(([n]) => n), ...databases]);
   for (const [name, service] of enabled) {
     for (const dep of Object.keys(service.dependsOn)) {
       if (!names.has(dep)) {
@@ -206,13 +208,14 @@ export async function validateTemplate(request: ValidationRequest): Promise<Vali
   const enabled = options.values ? enabledServices(template, options.values) : all;
   const findings = [
     ...options.findings,
-    ...checkGraph(base, all, enabled),
+    ...checkGraph(base, all, enabled, Object.keys(template.databases)),
     ...checkPlaceholders(base, template, enabled),
     ...checkContainers(base, template),
     ...(
       await Promise.all([
         checkExecutables(base, template),
         checkCommandPrograms(base, template, enabled),
+        checkDatabases(base, template),
         checkPorts(base, enabled),
         checkCapacity(base, template, workspace),
         checkRepository(workspace, request.baseRef ?? 'HEAD'),

@@ -9,6 +9,7 @@ import type { Activities } from '../../src/activities/index.js';
 import { terminateGroup } from '../../src/activities/processes.js';
 import { buildApp, type HiveApp } from '../../src/api/app.js';
 import type { Workspace } from '../../src/config/env.js';
+import { stopDatabaseServers } from '../../src/databases/server.js';
 import { createDb, type Db } from '../../src/db/client.js';
 import { type ConfigLoader, createConfigLoader } from '../../src/templates/loader.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../../src/worker/index.js';
@@ -87,7 +88,14 @@ function injectFaults(faults: Faults) {
 export async function createHarness(
   name: string,
   files: Record<string, string> = { 'hive.config.json': JSON.stringify(minimalConfig, null, 2) },
-  options: { faults?: Faults; preserveFailedForMs?: number; worker?: boolean; historyLimit?: number } = {},
+  options: {
+    faults?: Faults;
+    preserveFailedForMs?: number;
+    worker?: boolean;
+    historyLimit?: number;
+    /** First retry interval of notification deliveries (HIVE_NOTIFY_RETRY_MS). */
+    notifyRetryMs?: number;
+  } = {},
 ): Promise<Harness> {
   installWorkerRuntime('ERROR');
   const dir = await mkdtemp(path.join(tmpdir(), `hive-${name}-`));
@@ -105,7 +113,15 @@ export async function createHarness(
           address,
           namespace: 'default',
           taskQueue,
-          deps: { db, workspaces: [workspace], configs, host: 'test-host', stopGraceMs: 3_000 },
+          deps: {
+            db,
+            workspaces: [workspace],
+            configs,
+            host: 'test-host',
+            stopGraceMs: 3_000,
+            notifyRetryMs: options.notifyRetryMs,
+            dataDir: dir,
+          },
           workflowBundlePath: inject('workflowBundlePath'),
           wrapActivities: options.faults ? injectFaults(options.faults) : undefined,
         });
@@ -145,6 +161,7 @@ export async function createHarness(
       }
       await app.close();
       await worker?.shutdown();
+      await stopDatabaseServers(dir);
       await connection.close();
       await db.$disconnect();
       await rm(dir, { recursive: true, force: true });
