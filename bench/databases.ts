@@ -59,7 +59,7 @@ for (let i = 0; i < N; i++) {
 
 const template = { prefix: 't_bench_', name: 't_bench_1' };
 started = performance.now();
-await ensureTemplate(server, template, (target) => runSeed(target.database));
+await ensureTemplate(server, template, 'cbench', (target) => runSeed(target.database));
 const build = performance.now() - started;
 const clones: number[] = [];
 for (let i = 0; i < N; i++) {

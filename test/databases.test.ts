@@ -148,7 +148,7 @@ describe('a database per cell, cloned from a template database', () => {
     const builds = await query('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'b\\_%'");
     expect(builds).toEqual([]);
     expect(await cellDatabasesOn(serverPaths(dataDir, 'demo'), id)).toEqual([]);
-    await expectZeroResidue(h.db, h.workspace.path, id);
+    await expectZeroResidue(h.db, h.workspace.path, id, { dataDir, workspaceId: 'demo' });
   });
 
   it('a rolled back cell leaves no database, and the server is restarted when it died', async () => {
@@ -163,6 +163,6 @@ describe('a database per cell, cloned from a template database', () => {
     expect(cancelled.statusCode).toBe(202);
     await waitForStatus(h, id, ['archived']);
     expect(await cellDatabasesOn(serverPaths(dataDir, 'demo'), id)).toEqual([]);
-    await expectZeroResidue(h.db, h.workspace.path, id);
+    await expectZeroResidue(h.db, h.workspace.path, id, { dataDir, workspaceId: 'demo' });
   });
 });

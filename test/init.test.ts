@@ -1,5 +1,6 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { CellDetail } from '../src/client/index.js';
 import { hive, listen } from './support/cli.js';
@@ -109,27 +110,19 @@ describe('hive init', () => {
     try {
       expect(config).toContain("run: 'node server.js'");
       expect(config).toMatch(/\/\/ mail: \{/);
-      expect(cell.services.map((s) => s.name).sort()).toEqual(['app', 'db']);
-      const db = cell.services.find((s) => s.name === 'db');
+      // The app is a process; the database is Hive's built-in PostgreSQL: the cell's own database.
+      expect(config).toContain("type: 'postgres'");
+      expect(cell.services.map((s) => s.name)).toEqual(['app']);
       const app = cell.services.find((s) => s.name === 'app');
-      // The app was given the address of the cell's own database, which accepted it.
-      expect(await (await fetch(app?.url as string)).text()).toBe(
-        `postgresql://postgres@127.0.0.1:${db?.port}/postgres`,
-      );
-      const psql = await hive(url, [
-        'cells',
-        'exec',
-        cell.id,
-        '--',
-        'sh',
-        '-c',
-        'PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); "$PGBIN/psql" "$DATABASE_URL" -tAc "select 40 + 2"',
-      ]);
+      const databaseUrl = await (await fetch(app?.url as string)).text();
+      expect(databaseUrl).toMatch(new RegExp(`^postgresql://postgres@localhost:5432/c_${cell.id}_`));
+      const psql = await hive(url, ['cells', 'exec', cell.id, '--', 'psql', '-tAc', 'select 40 + 2']);
       expect(psql.stdout.trim(), psql.stderr).toBe('42');
       const archived = await hive(url, ['cells', 'archive', cell.id]);
       expect(archived.exitCode, archived.stdout).toBe(0);
-      // Teardown removed the database files kept outside the worktree (as root).
-      expect(await stat(`/tmp/hive-pg-${cell.id}`).catch(() => undefined)).toBeUndefined();
+      // Archive dropped the cell's database.
+      const gone = await execa('psql', [databaseUrl, '-tAc', 'select 1'], { reject: false });
+      expect(gone.stderr).toMatch(/database "c_\w+" does not exist/);
     } finally {
       await h.close();
     }

@@ -78,7 +78,7 @@ export async function provideDatabases({
       inputs: database.inputs,
     });
     await report(`database ${database.name}: template ${template.name}`);
-    const source = await ensureTemplate(server, template, async (target) => {
+    const source = await ensureTemplate(server, template, plan.cellId, async (target) => {
       await report(`database ${database.name}: seeding a new template (${database.seed.length} commands)`);
       await seed(database, target, database.seed);
     });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -90,19 +90,27 @@ export async function templateDatabase(worktreePath: string, spec: SeedSpec & { 
 const ABANDONED_BUILD_MS = 15 * 60_000;
 
 /**
- * The template database, built if it does not exist yet: into `b_<prefix>_<time>_<random>` by the
+ * The template database, built if it does not exist yet: into `b_<prefix>_<cell>_<time>` by the
  * seed commands, then renamed into place (so it exists whole or not at all); when two cells race,
- * the first rename wins and the other build is dropped. Older templates of the same database, and
- * builds abandoned by killed workers, are dropped afterwards.
+ * the first rename wins and the other build is dropped. A build of this cell's that a killed worker
+ * left is dropped before building again; older templates of the same database, and builds of
+ * others abandoned for long, are dropped afterwards.
  */
 export async function ensureTemplate(
   paths: ServerPaths,
   template: { prefix: string; name: string },
+  cellId: string,
   runSeed: (target: DatabaseTarget) => Promise<void>,
 ): Promise<'built' | 'existing'> {
   const exists = await withClient(paths, async (c) => (await databasesLike(c, template.name)).length > 0);
   if (exists) return 'existing';
-  const build = `b${template.prefix.slice(1)}${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const builds = `b${template.prefix.slice(1)}`;
+  await withClient(paths, async (c) => {
+    for (const mine of await databasesLike(c, `${builds}${cellId}_`)) {
+      await c.query(`DROP DATABASE IF EXISTS ${ident(mine)} WITH (FORCE)`);
+    }
+  });
+  const build = `${builds}${cellId}_${Date.now()}`;
   await withClient(paths, (c) => c.query(`CREATE DATABASE ${ident(build)}`));
   try {
     await runSeed({
@@ -129,8 +137,8 @@ export async function ensureTemplate(
     for (const old of await databasesLike(c, template.prefix)) {
       if (old !== template.name) await c.query(`DROP DATABASE IF EXISTS ${ident(old)} WITH (FORCE)`);
     }
-    for (const stale of await databasesLike(c, `b${template.prefix.slice(1)}`)) {
-      const at = Number(stale.slice(template.prefix.length).split('_')[0]);
+    for (const stale of await databasesLike(c, builds)) {
+      const at = Number(stale.split('_').at(-1));
       if (Date.now() - at > ABANDONED_BUILD_MS)
         await c.query(`DROP DATABASE IF EXISTS ${ident(stale)} WITH (FORCE)`);
     }

@@ -3,6 +3,8 @@ import { createConnection } from 'node:net';
 import { simpleGit } from 'simple-git';
 import { expect } from 'vitest';
 import { groupAlive } from '../../src/activities/processes.js';
+import { cellDatabasesOn } from '../../src/databases/cellDatabases.js';
+import { isRunning, serverPaths } from '../../src/databases/server.js';
 import type { Db } from '../../src/db/client.js';
 
 export function listening(port: number): Promise<boolean> {
@@ -20,7 +22,13 @@ export function listening(port: number): Promise<boolean> {
  * Zero residue of a cell on the real host: no worktree folder, no branch, no live process in any
  * recorded process group, no listener on any port it held, no active allocation row.
  */
-export async function expectZeroResidue(db: Db, workspacePath: string, cellId: string) {
+export async function expectZeroResidue(
+  db: Db,
+  workspacePath: string,
+  cellId: string,
+  /** Where the workspace's PostgreSQL server is, for cells with databases. */
+  databases?: { dataDir: string; workspaceId: string },
+) {
   const worktree = `${workspacePath}/.cells/${cellId}`;
   expect(await stat(worktree).catch(() => undefined), `worktree ${worktree} still exists`).toBeUndefined();
   const branches = await simpleGit(workspacePath).branchLocal();
@@ -39,6 +47,12 @@ export async function expectZeroResidue(db: Db, workspacePath: string, cellId: s
     if (!/^\d+$/.test(pid)) continue;
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
     expect(cwd.startsWith(worktree), `process ${pid} still runs in ${cwd}`).toBe(false);
+  }
+  // No database of the cell on its workspace's server (its dependency copies went with the worktree).
+  if (databases) {
+    const server = serverPaths(databases.dataDir, databases.workspaceId);
+    if (await isRunning(server))
+      expect(await cellDatabasesOn(server, cellId), 'a database is left').toEqual([]);
   }
   const ports = await db.portAllocation.findMany({ where: { cellId } });
   for (const port of ports) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import semver from 'semver';
 import type { ComposeService, RepoFacts } from './detect.js';
-import { type Entries, type Entry, expr, renderConfig, type Value } from './render.js';
+import { type Entries, type Entry, renderConfig, type Value } from './render.js';
 
 // From what init detected to a template that works on this host: the app's own dev server as a
 // service on $PORT, the install command as setup, `.env*` copied into each worktree, and what a
@@ -23,11 +23,6 @@ const serviceName = (name: string) => {
   const cleaned = name.replace(/[^a-zA-Z0-9_-]/g, '-').replace(/^[^a-zA-Z]+/, '');
   return SERVICE_NAME.test(cleaned) ? cleaned : `svc-${cleaned || 'x'}`.slice(0, 63);
 };
-
-const PG_CONSTANT = 'pg';
-const PG_PRELUDE =
-  'PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); AS=; PGDATA="$PWD/.hive/pg"; ' +
-  'if [ "$(id -u)" = 0 ]; then AS="runuser -u postgres --"; PGDATA="/tmp/hive-pg-$HIVE_CELL_ID"; fi';
 
 const entry = (key: string, value: Value, comment?: string[], disabled?: boolean): Entry => ({
   key,
@@ -73,38 +68,18 @@ function nativeService(s: ComposeService, host: HostTools): ServiceBlock | undef
   const name = serviceName(s.name);
   const from = `From ${s.name} in the compose file (image ${s.image}${s.ports[0] ? `, port ${s.ports[0].target}` : ''}).`;
   if (image === 'postgres' || image === 'postgis') {
-    const spec = obj(
-      entry('setup', [
-        expr(
-          `\`\${${PG_CONSTANT}}; mkdir -p "$PGDATA" && chmod 700 "$PGDATA" && { [ -z "$AS" ] || chown postgres "$PGDATA"; } && cd / && { [ -f "$PGDATA/PG_VERSION" ] || $AS "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust >/dev/null; }\``,
-        ),
-      ]),
-      entry(
-        'run',
-        expr(
-          `\`\${${PG_CONSTANT}}; cd / && exec $AS "$PGBIN/postgres" -D "$PGDATA" -p $PORT -k "$PGDATA" -c listen_addresses=127.0.0.1\``,
-        ),
-      ),
-      entry('readyTimeoutMs', 60_000),
-    );
     const comment = [
       from,
-      "Hive runs processes, not containers: this is Debian's PostgreSQL (apt-get install postgresql) run",
-      'natively on a free port instead of a fixed one, its data in the worktree (.hive/pg; as root, where',
-      'the postgres user can reach it: /tmp/hive-pg-<cell id>, which teardown removes).',
+      "Hive's built-in PostgreSQL: one server per workspace (Debian's binaries), and each cell its own",
+      'database, cloned from a template database. Add `seed` commands (migrations, fixtures) and their',
+      '`inputs` (e.g. "migrations/**") to build that template once. Cells get DATABASE_URL and PG*.',
     ];
     if (!host.postgres) {
       comment.push(
         'Commented out: no PostgreSQL under /usr/lib/postgresql here. Install it, then enable this.',
       );
     }
-    return {
-      name,
-      entry: entry(name, spec, comment, !host.postgres),
-      env: host.postgres
-        ? { DATABASE_URL: `postgresql://postgres@127.0.0.1:$PORT:${name}/postgres` }
-        : undefined,
-    };
+    return { name, entry: entry(name, obj(entry('type', 'postgres')), comment, !host.postgres) };
   }
   if (image === 'redis' || image === 'valkey') {
     const spec = obj(entry('run', "redis-server --port $PORT --bind 127.0.0.1 --save '' --appendonly no"));
@@ -234,7 +209,6 @@ export function draftConfig(facts: RepoFacts, host: HostTools): Draft {
       entry('dependsOn', obj(...providers.map((p) => entry(p.name, 'healthy')))),
     );
   }
-  const usesPg = providers.some((p) => p.env?.DATABASE_URL);
 
   if (facts.envFiles.length) detected.push(`env files: ${facts.envFiles.join(', ')}`);
   const label = pkg?.name ?? path.basename(facts.root);
@@ -263,12 +237,6 @@ export function draftConfig(facts: RepoFacts, host: HostTools): Draft {
       entry('services', obj(...services.map((s) => s.entry)), [
         'Each service gets a free port as $PORT (and PORT in its environment); ready when it accepts connections.',
       ]),
-    usesPg &&
-      entry(
-        'teardown',
-        [expr(`\`\${${PG_CONSTANT}}; case "$PGDATA" in /tmp/hive-pg-*) rm -rf "$PGDATA" ;; esac\``)],
-        ['Run when the cell is archived or rolled back: removes database files kept outside the worktree.'],
-      ),
     facts.envFiles.length > 0 &&
       entry(
         'includePatterns',
@@ -294,18 +262,6 @@ export function draftConfig(facts: RepoFacts, host: HostTools): Draft {
     detected,
     source: renderConfig({
       header,
-      constants: usesPg
-        ? [
-            {
-              name: PG_CONSTANT,
-              value: PG_PRELUDE,
-              comment: [
-                "Debian's PostgreSQL binaries, newest version installed; PostgreSQL refuses to run as root,",
-                'so as root it runs as the postgres user.',
-              ],
-            },
-          ]
-        : [],
       config: obj(entry('templates', obj(entry(TEMPLATE_ID, template)))),
     }),
   };

@@ -19,9 +19,6 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 const keyOf = (k: string) => (IDENTIFIER.test(k) ? k : quote(k));
 
-/** A raw expression (e.g. a constant's name) instead of a string literal. */
-export const expr = (code: string): Entries & { code: string } => ({ entries: [], code });
-
 function literal(value: Value, indent: string): string {
   if (typeof value === 'string') return quote(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -32,7 +29,6 @@ function literal(value: Value, indent: string): string {
     if (inline.length + indent.length < 100 && !inline.includes('\n')) return inline;
     return `[\n${items.map((i) => `${indent}  ${i},`).join('\n')}\n${indent}]`;
   }
-  if ('code' in value) return (value as { code: string }).code;
   if (value.entries.length === 0) return '{}';
   const lines: string[] = [];
   for (const entry of value.entries) {
@@ -51,19 +47,12 @@ function literal(value: Value, indent: string): string {
   return `{\n${lines.join('\n')}\n${indent}}`;
 }
 
-/** The whole file: a header comment, constants, and `export default defineConfig(…)`. */
-export function renderConfig(options: {
-  header: string[];
-  constants?: Array<{ name: string; value: string; comment: string[] }>;
-  config: Entries;
-}): string {
+/** The whole file: a header comment and `export default defineConfig(…)`. */
+export function renderConfig(options: { header: string[]; config: Entries }): string {
   const parts = [
     options.header.map((l) => `// ${l}`.trimEnd()).join('\n'),
     "import { defineConfig } from 'hive-cells';",
   ];
-  for (const c of options.constants ?? []) {
-    parts.push(`${c.comment.map((l) => `// ${l}`).join('\n')}\nconst ${c.name} =\n  ${quote(c.value)};`);
-  }
   parts.push(`export default defineConfig(${literal(options.config, '')});`);
   return `${parts.join('\n\n')}\n`;
 }
