@@ -51,6 +51,21 @@ export async function breakdown(client: Client, workflowId: string, timing: Timi
         ms: at(event) - lastDone,
       });
       firstActivity = false;
+    } else if (event.markerRecordedEventAttributes) {
+      // A local activity (status writes): recorded as a marker when the workflow task completes.
+      const summary = event.userMetadata?.summary?.data
+        ? Buffer.from(event.userMetadata.summary.data).toString('utf8').replaceAll('"', '')
+        : '';
+      phases.push({
+        phase: `local activity${summary ? ` (${summary})` : ''} (since the last step)`,
+        ms: at(event) - lastDone,
+      });
+      lastDone = at(event);
+      firstActivity = false;
+      if (summary.includes('→ ready')) {
+        readyWrittenAt = at(event);
+        break;
+      }
     } else if (event.activityTaskStartedEventAttributes) {
       const entry = scheduled.get(Number(event.activityTaskStartedEventAttributes.scheduledEventId));
       if (entry) entry.startedAt = at(event);

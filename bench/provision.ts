@@ -1,24 +1,12 @@
-// Provisioning benchmark: a minimal template (one HTTP service with a readiness probe), provisioned
-// N times sequentially and N at once through the real stack (API → Temporal → activities), against a
-// plain shell doing the same raw operations. Run: npm run bench -- [N]   (default N = 10)
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
 import getPort from 'get-port';
 import { simpleGit } from 'simple-git';
 import { terminateGroup } from '../src/activities/processes.js';
-import { buildApp } from '../src/api/app.js';
-import { createDb } from '../src/db/client.js';
-import { applyMigrations } from '../src/db/migrate.js';
-import { createConfigLoader } from '../src/templates/loader.js';
-import { useTemporalServer } from '../src/temporal/devServer.js';
-import { createHiveWorker, installWorkerRuntime } from '../src/worker/index.js';
-import { createGitRepo } from '../test/support/gitRepo.js';
-import { webService, workspaceFiles } from '../test/support/templates.js';
+import { webService } from '../test/support/templates.js';
 import { waitForStatus } from '../test/support/wait.js';
 import { breakdown, medianPhases, type Phase } from './breakdown.js';
+import { startBenchStack } from './stack.js';
 
 const N = Number(process.argv[2] ?? 10);
 const median = (xs: number[]) => {
@@ -28,30 +16,8 @@ const median = (xs: number[]) => {
 };
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 
-installWorkerRuntime('ERROR');
-const dir = await mkdtemp(path.join(tmpdir(), 'hive-bench-'));
-const server = await useTemporalServer({ port: 0, namespace: 'default' });
-const dbUrl = `file:${path.join(dir, 'hive.db')}`;
-await applyMigrations(dbUrl);
-const db = createDb(dbUrl);
-const repo = await createGitRepo(workspaceFiles({ web: { label: 'Web', services: { web: webService } } }));
-const workspace = { id: 'bench', path: repo };
-const configs = createConfigLoader();
-const taskQueue = 'bench';
-const worker = await createHiveWorker({
-  address: server.address,
-  namespace: 'default',
-  taskQueue,
-  deps: { db, workspaces: [workspace], configs, host: 'bench' },
-});
-const running = worker.run();
-const connection = await Connection.connect({ address: server.address });
-const client = new Client({ connection });
-const app = await buildApp({
-  db,
-  temporal: { client, namespace: 'default', taskQueue },
-  workspaces: [workspace],
-  configs,
+const { db, app, client, repo, stop } = await startBenchStack({
+  web: { label: 'Web', services: { web: webService } },
 });
 
 async function provisionOne(i: number): Promise<{ id: string; ms: number; phases: () => Promise<Phase[]> }> {
@@ -138,11 +104,4 @@ console.log('| phase | ms |');
 console.log('| --- | --- |');
 for (const { phase, ms: value } of medianPhases(seqPhases)) console.log(`| ${phase} | ${value.toFixed(0)} |`);
 
-await app.close();
-await worker.shutdown();
-await running.catch(() => undefined);
-await connection.close();
-await db.$disconnect();
-await server.stop();
-await rm(dir, { recursive: true, force: true });
-await rm(repo, { recursive: true, force: true });
+await stop();

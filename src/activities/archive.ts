@@ -10,9 +10,9 @@ import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from '
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
 import type { CellPlan } from '../cells/plan.js';
 import type { ArchiveRecord, WorkFiles } from '../cells/schema.js';
+import { git, gitSays } from './git.js';
 import { heartbeat } from './steps.js';
 
 /** Hive's own folders inside a worktree: never a person's work (the env file may hold secrets). */
@@ -21,28 +21,6 @@ const BASELINE_FILE = path.join('.hive', 'baseline.json');
 const ARCHIVE_AUTHOR = { name: 'Hive cells', email: 'hive@localhost' };
 
 export const archiveRef = (cellId: string) => `refs/hive/archive/${cellId}`;
-
-async function git(
-  cwd: string,
-  args: string[],
-  options: { input?: string; env?: Record<string, string> } = {},
-) {
-  const result = await execa('git', args, {
-    cwd,
-    input: options.input,
-    env: { GIT_LITERAL_PATHSPECS: '1', GIT_TERMINAL_PROMPT: '0', ...options.env },
-    reject: false,
-  });
-  if (result.exitCode !== 0) {
-    throw new Error(`git ${args[0]} failed (${result.exitCode}): ${result.stderr.trim().slice(0, 500)}`);
-  }
-  return result.stdout;
-}
-
-/** Exit status only: for questions git answers with 0 or 1. */
-async function gitSays(cwd: string, args: string[]): Promise<boolean> {
-  return (await execa('git', args, { cwd, reject: false })).exitCode === 0;
-}
 
 type WorkKind = keyof WorkFiles;
 interface WorkEntry {

@@ -13,7 +13,7 @@ import { enabledServices, portsOf, primaryPortName } from '../templates/model.js
 import type { ServiceSpec } from '../templates/schema.js';
 import { validateTemplate } from '../templates/validate.js';
 import { permanent } from './failures.js';
-import type { StepRecorder } from './steps.js';
+import { inActivity, type StepRecorder } from './steps.js';
 
 export interface ValidateDeps {
   db: Db;
@@ -24,6 +24,9 @@ export interface ValidateDeps {
   /** Where the workspaces' database servers keep their data. */
   dataDir: string;
 }
+
+/** How long the API's dry run of a request counts as the host checks of its first plan. */
+const HOST_CHECKS_FRESH_MS = 10_000;
 
 /** Without a declared bound, a service gets this long to become ready. */
 export const DEFAULT_READY_TIMEOUT_MS = 120_000;
@@ -64,7 +67,7 @@ export type PlanPart = (typeof PLAN_PARTS)[number];
 
 export function createValidateActivities({ db, steps, workspaces, configs, host, dataDir }: ValidateDeps) {
   /** The request (from its record) against the workspace's current config: the plan, or why not. */
-  async function planCell(cellId: string, restoring = false): Promise<CellPlan> {
+  async function planCell(cellId: string, restoring = false, fresh = false): Promise<CellPlan> {
     const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
     // A restored cell starts from the commit its archive was made on, not from where baseRef is now.
     const archive = restoring && cell.archive ? (JSON.parse(cell.archive) as ArchiveRecord) : undefined;
@@ -85,6 +88,10 @@ export function createValidateActivities({ db, steps, workspaces, configs, host,
       templateId: cell.templateId,
       options: JSON.parse(cell.options) as Record<string, unknown>,
       baseRef: cell.baseRef,
+      // The API ran the host checks for this request a moment ago (its dry run must pass before the
+      // record exists): a first plan right after does not repeat them. A retry, a restore or a late
+      // start checks everything again.
+      hostChecks: !(fresh && Date.now() - cell.createdAt.getTime() < HOST_CHECKS_FRESH_MS),
     });
     if (!result.ok || !result.template || !result.options) {
       const errors = result.findings.filter((f) => f.severity === 'error');
@@ -140,7 +147,7 @@ export function createValidateActivities({ db, steps, workspaces, configs, host,
     async validateCell({ cellId, restore }: { cellId: string; restore?: boolean }): Promise<CellPlan> {
       return steps.withStep(
         { cellId, name: Step.validate },
-        () => planCell(cellId, restore),
+        () => planCell(cellId, restore, !restore && (inActivity()?.info.attempt ?? 1) === 1),
         (plan) => ({
           services: plan.services.map((s) => s.name),
           baseCommit: plan.baseCommit,

@@ -13,13 +13,14 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import { type SimpleGit, simpleGit } from 'simple-git';
+import { simpleGit } from 'simple-git';
 import { ErrorType, Step } from '../cells/catalog.js';
 import { recordEvent } from '../cells/events.js';
 import type { CellPlan } from '../cells/plan.js';
 import type { Db } from '../db/client.js';
 import { HANDOVER_MARKER, recordBaseline, restoreWork, saveWork } from './archive.js';
 import { permanent, transient } from './failures.js';
+import { git, gitSays } from './git.js';
 import type { StepRecorder } from './steps.js';
 
 export interface WorktreeDeps {
@@ -39,8 +40,8 @@ interface WorktreeEntry {
   branch?: string;
 }
 
-async function listWorktrees(git: SimpleGit): Promise<WorktreeEntry[]> {
-  const out = await git.raw(['worktree', 'list', '--porcelain']);
+async function listWorktrees(repo: string): Promise<WorktreeEntry[]> {
+  const out = await git(repo, ['worktree', 'list', '--porcelain']);
   return out
     .split('\n\n')
     .filter(Boolean)
@@ -52,10 +53,8 @@ async function listWorktrees(git: SimpleGit): Promise<WorktreeEntry[]> {
     });
 }
 
-async function branchExists(git: SimpleGit, branch: string): Promise<boolean> {
-  const out = await git.raw(['branch', '--list', branch]);
-  return out.trim().length > 0;
-}
+const branchExists = (repo: string, branch: string) =>
+  gitSays(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`]);
 
 /** Git operations fail transiently on a held lock (another git process); those retry. */
 function classifyGitError(error: unknown, what: string): never {
@@ -73,8 +72,11 @@ function classifyGitError(error: unknown, what: string): never {
 }
 
 /** Keeps `.cells/` and `.hive/` out of `git status` of the workspace and of every worktree. */
-async function ensureExcluded(git: SimpleGit, workspacePath: string) {
-  const commonDir = path.resolve(workspacePath, (await git.raw(['rev-parse', '--git-common-dir'])).trim());
+async function ensureExcluded(workspacePath: string) {
+  const commonDir = path.resolve(
+    workspacePath,
+    (await git(workspacePath, ['rev-parse', '--git-common-dir'])).trim(),
+  );
   const exclude = path.join(commonDir, 'info', 'exclude');
   await mkdir(path.dirname(exclude), { recursive: true });
   const current = await readFile(exclude, 'utf8').catch(() => '');
@@ -87,8 +89,13 @@ async function ensureExcluded(git: SimpleGit, workspacePath: string) {
 /** Copies the gitignored files the template asks for (e.g. `.env*`), copy-on-write where possible. */
 async function copyIncludedFiles(plan: CellPlan): Promise<string[]> {
   if (plan.includePatterns.length === 0) return [];
-  const git = simpleGit(plan.workspacePath);
-  const listed = await git.raw(['ls-files', '--others', '--ignored', '--exclude-standard', '-z']);
+  const listed = await git(plan.workspacePath, [
+    'ls-files',
+    '--others',
+    '--ignored',
+    '--exclude-standard',
+    '-z',
+  ]);
   const include = picomatch(plan.includePatterns, { dot: true });
   const ignore = plan.ignorePatterns.length ? picomatch(plan.ignorePatterns, { dot: true }) : () => false;
   const files = listed
@@ -143,10 +150,10 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
       return steps.withStep(
         { cellId: plan.cellId, name: Step.worktree },
         async () => {
-          const git = simpleGit(plan.workspacePath);
+          const repo = plan.workspacePath;
           try {
-            await ensureExcluded(git, plan.workspacePath);
-            const existing = (await listWorktrees(git)).find((w) => w.path === plan.worktreePath);
+            await ensureExcluded(repo);
+            const existing = (await listWorktrees(repo)).find((w) => w.path === plan.worktreePath);
             if (existing && existing.branch !== plan.branch) {
               throw permanent(
                 ErrorType.WorktreeConflict,
@@ -156,13 +163,13 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
             }
             if (!existing) {
               await oneAtATime(plan.workspacePath, async () => {
-                await git.raw(['worktree', 'prune']);
+                await git(repo, ['worktree', 'prune']);
                 await rm(plan.worktreePath, { recursive: true, force: true });
                 await mkdir(path.dirname(plan.worktreePath), { recursive: true });
-                const args = (await branchExists(git, plan.branch))
+                const args = (await branchExists(repo, plan.branch))
                   ? ['worktree', 'add', plan.worktreePath, plan.branch]
                   : ['worktree', 'add', '-b', plan.branch, plan.worktreePath, plan.baseCommit];
-                await git.raw(args);
+                await git(repo, args);
               });
               // A restored cell: its worktree as the archive kept it.
               await restoreWork(plan);
@@ -248,23 +255,23 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
           await db.cell.update({ where: { id: plan.cellId }, data: { archive: JSON.stringify(archive) } });
           if (archive.ref || archive.discarded) await recordEvent(db, plan.cellId, 'archive', archive);
         }
-        const git = simpleGit(plan.workspacePath);
+        const repo = plan.workspacePath;
         await oneAtATime(plan.workspacePath, async () => {
-          const registered = (await listWorktrees(git)).some((w) => w.path === plan.worktreePath);
+          const registered = (await listWorktrees(repo)).some((w) => w.path === plan.worktreePath);
           if (registered) {
-            await git
-              .raw(['worktree', 'remove', '--force', '--force', plan.worktreePath])
-              .catch(() => undefined);
+            await git(repo, ['worktree', 'remove', '--force', '--force', plan.worktreePath]).catch(
+              () => undefined,
+            );
           }
           await rm(plan.worktreePath, { recursive: true, force: true });
-          await git.raw(['worktree', 'prune']);
+          await git(repo, ['worktree', 'prune']);
         });
         let commits = 0;
-        if (await branchExists(git, plan.branch)) {
+        if (await branchExists(repo, plan.branch)) {
           commits = Number(
-            (await git.raw(['rev-list', '--count', `${plan.baseCommit}..${plan.branch}`])).trim(),
+            (await git(repo, ['rev-list', '--count', `${plan.baseCommit}..${plan.branch}`])).trim(),
           );
-          if (commits === 0) await git.raw(['branch', '-D', plan.branch]);
+          if (commits === 0) await git(repo, ['branch', '-D', plan.branch]);
         }
         const gone = !(await stat(plan.worktreePath).catch(() => undefined));
         return { removed: gone, branchKept: commits > 0, commits, savedTo: archive?.ref ?? null };

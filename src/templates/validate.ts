@@ -25,6 +25,11 @@ export interface ValidationRequest {
   templateId: string;
   options?: Record<string, unknown>;
   baseRef?: string;
+  /**
+   * Whether to check the real host too (executables, ports, capacity, repository, files, secrets).
+   * The API's dry run does; the workflow's validate step skips them when that dry run just passed.
+   */
+  hostChecks?: boolean;
 }
 
 export interface ValidationResult {
@@ -211,19 +216,9 @@ export async function validateTemplate(request: ValidationRequest): Promise<Vali
     ...checkGraph(base, all, enabled, Object.keys(template.databases)),
     ...checkPlaceholders(base, template, enabled),
     ...checkContainers(base, template),
-    ...(
-      await Promise.all([
-        checkExecutables(base, template),
-        checkCommandPrograms(base, template, enabled),
-        checkDatabases(base, template),
-        checkPorts(base, enabled),
-        checkCapacity(base, template, workspace),
-        checkRepository(workspace, request.baseRef ?? 'HEAD'),
-        checkPrompts(base, template, workspace),
-        checkServiceDirs(base, enabled, workspace),
-        checkSecrets(base, template, enabled, workspace),
-      ])
-    ).flat(),
+    ...(request.hostChecks === false
+      ? []
+      : await hostChecks(base, template, enabled, workspace, request.baseRef)),
   ];
   return {
     ok: !findings.some((f) => f.severity === 'error'),
@@ -231,4 +226,27 @@ export async function validateTemplate(request: ValidationRequest): Promise<Vali
     template,
     options: options.values,
   };
+}
+
+/** The dry run's read-only checks of the real host. */
+async function hostChecks(
+  base: string,
+  template: Template,
+  enabled: Services,
+  workspace: Workspace,
+  baseRef: string | undefined,
+): Promise<Finding[]> {
+  return (
+    await Promise.all([
+      checkExecutables(base, template),
+      checkCommandPrograms(base, template, enabled),
+      checkDatabases(base, template),
+      checkPorts(base, enabled),
+      checkCapacity(base, template, workspace),
+      checkRepository(workspace, baseRef ?? 'HEAD'),
+      checkPrompts(base, template, workspace),
+      checkServiceDirs(base, enabled, workspace),
+      checkSecrets(base, template, enabled, workspace),
+    ])
+  ).flat();
 }

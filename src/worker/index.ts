@@ -24,6 +24,8 @@ export interface HiveWorkerOptions {
 
 export interface HiveWorker {
   worker: Worker;
+  /** Its connection: a client of the same process built on it can start workflows eagerly. */
+  connection: NativeConnection;
   /** Runs until shutdown() is called; resolves when in-flight tasks are drained. */
   run(): Promise<void>;
   shutdown(): Promise<void>;
@@ -65,6 +67,7 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
   let running: Promise<void> | undefined;
   return {
     worker,
+    connection,
     run() {
       running ??= worker.run().finally(() => connection.close());
       return running;

@@ -13,8 +13,11 @@ export interface SupervisionDeps {
 /** How long one supervision activity watches before handing back to the workflow. */
 const WATCH_SPAN_MS = 5 * 60_000;
 
-/** How often each service is looked at. */
+/** How often each service's process is looked at (a read of /proc). */
 const WATCH_EVERY_MS = 1_000;
+
+/** Its liveness probe runs every this many looks: every 2 s. */
+const PROBE_EVERY_TICKS = 2;
 
 export function createSupervision({ db, exits }: SupervisionDeps) {
   return {
@@ -38,12 +41,24 @@ export function createSupervision({ db, exits }: SupervisionDeps) {
           .filter((service) => !call.ignore.includes(service.name))
           .map((service) => serviceContext({ ...call, service })),
       );
-      while (Date.now() < until) {
-        for (const ctx of watched) {
-          const row = await db.serviceInstance.findUnique({
-            where: { cellId_name: { cellId: ctx.cellId, name: ctx.name } },
-          });
-          if (!row || row.status === 'stopped' || row.status === 'completed') continue;
+      // The records are read once: while this watch runs nothing else changes them (a person's
+      // command, or an event reported here, ends the watch first). Reading them every second was
+      // most of an idle cell's cost.
+      const rows = new Map(
+        (
+          await db.serviceInstance.findMany({
+            where: { cellId: call.plan.cellId, name: { in: watched.map((ctx) => ctx.name) } },
+          })
+        ).map((row) => [row.name, row]),
+      );
+      const live = watched.filter((ctx) => {
+        const status = rows.get(ctx.name)?.status;
+        return status !== undefined && status !== 'stopped' && status !== 'completed';
+      });
+      for (let tick = 0; Date.now() < until; tick++) {
+        for (const ctx of live) {
+          const row = rows.get(ctx.name);
+          if (!row) continue;
           if (!row.pid || !(await isSameProcess(row.pid, row.startTicks))) {
             const exitCode = (row.pid ? exits.get(row.pid)?.code : undefined) ?? null;
             await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'exited', exitCode } });
@@ -54,7 +69,9 @@ export function createSupervision({ db, exits }: SupervisionDeps) {
               detail: `${ctx.name} exited${exitCode === null ? '' : ` with code ${exitCode}`}`,
             };
           }
-          if (!ctx.probe) continue;
+          // Liveness every PROBE_EVERY ticks: an exit is seen within a second, a hung service
+          // within failureThreshold probes.
+          if (!ctx.probe || tick % PROBE_EVERY_TICKS !== 0) continue;
           const outcome = await probeOnce(ctx.probe, ctx);
           const count = outcome.ok ? 0 : (failures.get(ctx.name) ?? 0) + 1;
           failures.set(ctx.name, count);

@@ -1,0 +1,97 @@
+// The real stack a benchmark runs against, in this process: a Temporal dev server, a migrated SQLite
+// database, a worker, the API (called with app.inject) and a git workspace with the given templates.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { buildApp } from '../src/api/app.js';
+import { createDb } from '../src/db/client.js';
+import { applyMigrations } from '../src/db/migrate.js';
+import { createConfigLoader } from '../src/templates/loader.js';
+import { useTemporalServer } from '../src/temporal/devServer.js';
+import { createHiveWorker, installWorkerRuntime } from '../src/worker/index.js';
+import { createGitRepo } from '../test/support/gitRepo.js';
+import { workspaceFiles } from '../test/support/templates.js';
+
+export async function startBenchStack(templates: Record<string, unknown>) {
+  installWorkerRuntime('ERROR');
+  const dir = await mkdtemp(path.join(tmpdir(), 'hive-bench-'));
+  const server = await useTemporalServer({ port: 0, namespace: 'default' });
+  const dbUrl = `file:${path.join(dir, 'hive.db')}`;
+  await applyMigrations(dbUrl);
+  const db = createDb(dbUrl);
+  const repo = await createGitRepo(workspaceFiles(templates));
+  const workspace = { id: 'bench', path: repo };
+  const configs = createConfigLoader();
+  const taskQueue = 'bench';
+  const worker = await createHiveWorker({
+    address: server.address,
+    namespace: 'default',
+    taskQueue,
+    deps: { db, workspaces: [workspace], configs, host: 'bench', dataDir: dir },
+  });
+  const running = worker.run();
+  // As `hive up` does: the API's client on the worker's connection, workflows started eagerly.
+  const client = new Client({ connection: worker.connection });
+  const app = await buildApp({
+    db,
+    temporal: { client, namespace: 'default', taskQueue, eagerStart: true },
+    workspaces: [workspace],
+    configs,
+  });
+  return {
+    db,
+    app,
+    client,
+    repo,
+    async stop() {
+      await app.close();
+      await worker.shutdown();
+      await running.catch(() => undefined);
+      await db.$disconnect();
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+      await rm(repo, { recursive: true, force: true });
+    },
+  };
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds used so far by a process (user + system), from /proc. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND || 0;
+}
+
+/** This process and every process below it (dev server, cells' services): pid → parent. */
+async function tree(): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+  }
+  const inside = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (!inside.has(pid) && inside.has(parent)) {
+        inside.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...inside];
+}
+
+/** CPU used by this process tree over `ms` of wall time, as a fraction of one core. */
+export async function coreShareOver(ms: number): Promise<number> {
+  const pids = await tree();
+  const before = await Promise.all(pids.map(cpuSeconds));
+  await new Promise((r) => setTimeout(r, ms));
+  const after = await Promise.all(pids.map(cpuSeconds));
+  const used = after.reduce((sum, a, i) => sum + Math.max(0, a - (before[i] ?? 0)), 0);
+  return used / (ms / 1000);
+}
