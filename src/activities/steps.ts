@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { eventWrite, recordEvent } from '../cells/events.js';
+import { recordEvent } from '../cells/events.js';
 import type { Db } from '../db/client.js';
 import { failureOf } from './failures.js';
 
@@ -50,61 +50,47 @@ export function createStepRecorder(db: Db) {
       const kind = step.kind ?? 'forward';
       const attempt = inActivity()?.info.attempt ?? 1;
       const where = { cellId_name_kind: { cellId: step.cellId, name: step.name, kind } };
-      // Each change of a step and its event are one transaction: half as many commits per step.
-      await db.$transaction([
-        db.step.upsert({
-          where,
-          create: {
-            id: randomUUID(),
-            cellId: step.cellId,
-            name: step.name,
-            kind,
-            status: 'running',
-            attempt,
-          },
-          update: {
-            status: 'running',
-            attempt,
-            startedAt: new Date(),
-            endedAt: null,
-            operation: null,
-            detail: null,
-          },
-        }),
-        // Clients show a step as running (and a retry with its attempt) the moment it starts.
-        eventWrite(db, step.cellId, 'step', { name: step.name, kind, status: 'running', attempt }),
-      ]);
+      await db.step.upsert({
+        where,
+        create: { id: randomUUID(), cellId: step.cellId, name: step.name, kind, status: 'running', attempt },
+        update: {
+          status: 'running',
+          attempt,
+          startedAt: new Date(),
+          endedAt: null,
+          operation: null,
+          detail: null,
+        },
+      });
+      // Clients show a step as running (and a retry with its attempt) the moment it starts.
+      await recordEvent(db, step.cellId, 'step', { name: step.name, kind, status: 'running', attempt });
       try {
         const result = await run();
         const summary = summarize(result);
-        await db.$transaction([
-          db.step.update({
-            where,
-            data: {
-              status: 'succeeded',
-              endedAt: new Date(),
-              operation: null,
-              detail: summary === undefined ? null : JSON.stringify(summary),
-            },
-          }),
-          eventWrite(db, step.cellId, 'step', { name: step.name, kind, status: 'succeeded', attempt }),
-        ]);
+        await db.step.update({
+          where,
+          data: {
+            status: 'succeeded',
+            endedAt: new Date(),
+            operation: null,
+            detail: summary === undefined ? null : JSON.stringify(summary),
+          },
+        });
+        await recordEvent(db, step.cellId, 'step', { name: step.name, kind, status: 'succeeded', attempt });
         return result;
       } catch (error) {
         const failure = failureOf(error);
-        await db.$transaction([
-          db.step.update({
-            where,
-            data: { status: 'failed', endedAt: new Date(), detail: JSON.stringify(failure) },
-          }),
-          eventWrite(db, step.cellId, 'step', {
-            name: step.name,
-            kind,
-            status: 'failed',
-            attempt,
-            error: failure,
-          }),
-        ]);
+        await db.step.update({
+          where,
+          data: { status: 'failed', endedAt: new Date(), detail: JSON.stringify(failure) },
+        });
+        await recordEvent(db, step.cellId, 'step', {
+          name: step.name,
+          kind,
+          status: 'failed',
+          attempt,
+          error: failure,
+        });
         throw error;
       }
     },

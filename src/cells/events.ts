@@ -14,13 +14,9 @@ export interface ActionEvent {
   command?: string;
 }
 
-/** The write of one event, for a transaction that records it together with what it tells of. */
-export const eventWrite = (db: Db, cellId: string, type: CellEventType, data: object) =>
-  db.cellEvent.create({ data: { cellId, type, data: JSON.stringify(data) } });
-
 /** Appends to a cell's event log (the source of GET /cells/:id/events). Never fails its caller. */
 export async function recordEvent(db: Db, cellId: string, type: CellEventType, data: object): Promise<void> {
-  await eventWrite(db, cellId, type, data).catch(() => undefined);
+  await db.cellEvent.create({ data: { cellId, type, data: JSON.stringify(data) } }).catch(() => undefined);
 }
 
 /** Records who did what to a cell (an `action` event). */

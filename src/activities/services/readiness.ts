@@ -16,8 +16,17 @@ export interface ReadinessDeps {
 /** A service with no port and no probe is ready once it has stayed up this long. */
 const STAYED_UP_MS = 1_000;
 
-/** Probing starts fast (a server that is up at once is seen within milliseconds) and backs off to the period. */
+/**
+ * Probing is fast at first, as a shell's `until …; do sleep 0.02; done` is: every 20 ms for the first
+ * two seconds (a server that listens after 150 ms is seen at 160, not at 300 as with backing off from
+ * the start), then backing off to the probe's period.
+ */
 const FIRST_PROBE_GAP_MS = 20;
+const FAST_PROBING_MS = 2_000;
+const FAST_PROBES = FAST_PROBING_MS / FIRST_PROBE_GAP_MS;
+
+/** How often the current operation of a readiness wait is recorded. */
+const REPORT_EVERY_MS = 250;
 
 export function createReadiness({ db, steps, exits }: ReadinessDeps) {
   return {
@@ -45,6 +54,7 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
         const deadline = started + service.readyTimeoutMs;
         if (probe?.initialDelayMs) await sleep(probe.initialDelayMs);
         let observation = 'not probed yet';
+        let reportedAt = 0;
         for (let attempt = 1; ; attempt++) {
           if (!(await isSameProcess(pid, row.startTicks))) {
             const exit = exits.get(pid);
@@ -77,7 +87,11 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
             }
           }
           const operation = `waiting for ${ctx.name} ${condition === 'ready' ? 'readiness' : 'to complete'}: ${observation}, try ${attempt}`;
-          await steps.reportOperation(ctx.cellId, stepName, operation);
+          // Probes come every 20 ms at first: the operation is recorded at most every 250 ms.
+          if (Date.now() - reportedAt >= REPORT_EVERY_MS) {
+            reportedAt = Date.now();
+            await steps.reportOperation(ctx.cellId, stepName, operation);
+          }
           if (Date.now() >= deadline) {
             throw permanent(
               ErrorType.ServiceNotReady,
@@ -90,7 +104,11 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
           }
           // Cancellable sleep: a cancellation of the activity ends the wait at once.
           const period = probe?.periodMs ?? 200;
-          await sleep(Math.min(period, FIRST_PROBE_GAP_MS * 2 ** (attempt - 1)));
+          await sleep(
+            Date.now() - started < FAST_PROBING_MS
+              ? Math.min(period, FIRST_PROBE_GAP_MS)
+              : Math.min(period, FIRST_PROBE_GAP_MS * 2 ** Math.max(0, attempt - FAST_PROBES)),
+          );
         }
         await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'ready' } });
         return { observation };
