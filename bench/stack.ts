@@ -31,11 +31,13 @@ export async function startBenchStack(templates: Record<string, unknown>) {
     deps: { db, workspaces: [workspace], configs, host: 'bench', dataDir: dir },
   });
   const running = worker.run();
-  // As `hive up` does: the API's client on the worker's connection, workflows started eagerly.
+  // As `hive up` does: the API's client on the worker's connection, workflows started eagerly
+  // (BENCH_EAGER=0 measures without).
+  const eager = process.env.BENCH_EAGER !== '0';
   const client = new Client({ connection: worker.connection });
   const app = await buildApp({
     db,
-    temporal: { client, namespace: 'default', taskQueue, eagerStart: true },
+    temporal: { client, namespace: 'default', taskQueue, eagerStart: eager },
     workspaces: [workspace],
     configs,
   });
