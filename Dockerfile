@@ -9,6 +9,8 @@ COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY prisma.config.ts ./
+# prisma.config.ts loads the PostgreSQL CLI adapter from here (postinstall generates both clients).
+COPY src/db/postgres.ts ./src/db/
 RUN npm install --no-audit --no-fund
 COPY . .
 ENV HIVE_HOST=0.0.0.0 \

@@ -4,12 +4,17 @@
 // adapter it replays each migration through a single prepared statement on the shadow database, so
 // any migration with more than one statement fails (P3006). A datamodel-to-datamodel diff needs no
 // database at all.
+// The same change is written for PostgreSQL too, as prisma/postgres/migrations/<same folder>: the
+// PostgreSQL schema is regenerated from schema.prisma, then diffed from what its migrations build
+// (`migrate diff --from-migrations`, which works there) on a throwaway server
+// (scripts/with-postgres.ts). Both folders then move together; test/db.postgres.test.ts checks it.
 // Usage: node scripts/new-migration.mjs <name> [REV]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generatePostgresSchema } from './postgres-schema.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [name, rev = 'HEAD'] = process.argv.slice(2);
@@ -48,7 +53,39 @@ if (!sql.trim() || /This is an empty migration/.test(sql)) {
   process.exit(1);
 }
 const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-const dir = path.join(root, 'prisma', 'migrations', `${stamp}_${name}`);
+const folder = `${stamp}_${name}`;
+const dir = path.join(root, 'prisma', 'migrations', folder);
 mkdirSync(dir, { recursive: true });
 writeFileSync(path.join(dir, 'migration.sql'), sql);
 console.log(`wrote ${path.relative(root, dir)}/migration.sql`);
+
+// PostgreSQL: the same change, from what prisma/postgres/migrations builds to the regenerated schema.
+generatePostgresSchema();
+const pgOut = path.join(tmp, 'postgres.sql');
+const pg = spawnSync(
+  'npx',
+  [
+    'tsx',
+    path.join(root, 'scripts', 'with-postgres.ts'),
+    process.execPath,
+    path.join(root, 'scripts', 'prisma.mjs'),
+    'migrate',
+    'diff',
+    '--from-migrations',
+    path.join(root, 'prisma', 'postgres', 'migrations'),
+    '--to-schema-datamodel',
+    path.join(root, 'prisma', 'postgres', 'schema.prisma'),
+    '--script',
+    '--output',
+    pgOut,
+  ],
+  { cwd: root, encoding: 'utf8' },
+);
+if (pg.status !== 0) {
+  console.error(`PostgreSQL migration failed (the SQLite one is written):\n${pg.stdout}${pg.stderr}`);
+  process.exit(1);
+}
+const pgDir = path.join(root, 'prisma', 'postgres', 'migrations', folder);
+mkdirSync(pgDir, { recursive: true });
+writeFileSync(path.join(pgDir, 'migration.sql'), readFileSync(pgOut, 'utf8'));
+console.log(`wrote ${path.relative(root, pgDir)}/migration.sql`);

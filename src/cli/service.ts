@@ -87,9 +87,9 @@ export function registerServiceCommands(program: Command): void {
         cli ? `Temporal CLI: ${cli.path} (${cli.source})` : 'Temporal CLI: none (the SDK will download one)',
       );
       if (options.db) {
-        const { applyMigrations } = await import('../db/migrate.js');
+        const { applyMigrations, redact } = await import('../db/migrate.js');
         await applyMigrations(config.databaseUrl);
-        log(`Database: ${config.databaseUrl} migrated`);
+        log(`Database: ${redact(config.databaseUrl)} migrated`);
       }
     });
 

@@ -137,9 +137,14 @@ export function envSchema(cwd: string) {
       TEMPORAL_CLI_PATH: z.string().optional().describe('Path of a temporal CLI binary to use'),
       DATABASE_URL: z
         .string()
-        .regex(/^file:/, 'a SQLite URL such as file:/var/lib/hive/hive.db')
+        .regex(
+          /^(file:|postgres(ql)?:\/\/)/i,
+          'a SQLite URL such as file:/var/lib/hive/hive.db or a PostgreSQL URL such as postgresql://hive@db:5432/hive',
+        )
         .optional()
-        .describe('Database URL; default file:<HIVE_DATA_DIR>/hive.db'),
+        .describe(
+          "Database of Hive's records: file: (SQLite) or postgresql://; default file:<HIVE_DATA_DIR>/hive.db",
+        ),
     })
     .transform((env, ctx) => {
       const raw = env.HIVE_WORKSPACES ?? (isGitRepository(cwd) ? `${path.basename(cwd)}=${cwd}` : '');

@@ -14,6 +14,7 @@ import { createDb, type Db } from '../../src/db/client.js';
 import { type ConfigLoader, createConfigLoader } from '../../src/templates/loader.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../../src/worker/index.js';
 import { createGitRepo } from './gitRepo.js';
+import { cloneDatabase, dropDatabase } from './postgres.js';
 
 export { waitForStatus } from './wait.js';
 
@@ -23,7 +24,10 @@ export interface Harness {
   app: HiveApp;
   /** Absent when the test runs its workers as separate processes. */
   worker?: HiveWorker;
+  /** SQLite: the database file. PostgreSQL: a path in the file's temp dir (nothing there), for its dirname. */
   dbFile: string;
+  /** The URL `db` was built from: `file:…`, or `postgresql://…` in the `postgres` project. */
+  dbUrl: string;
   taskQueue: string;
   workspace: Workspace;
   configs: ConfigLoader;
@@ -85,6 +89,29 @@ function injectFaults(faults: Faults) {
   };
 }
 
+/** Whether this file runs in the `postgres` project (vitest.config.ts): Hive's records on PostgreSQL. */
+export const onPostgres = process.env.HIVE_TEST_DB === 'postgres';
+
+/**
+ * A fresh migrated database for one harness: a copy of the SQLite template, or in the `postgres`
+ * project a database cloned from the migrated template on the run's one server.
+ */
+async function testDatabase(name: string, dbFile: string): Promise<string> {
+  if (!onPostgres) {
+    await copyFile(inject('templateDbPath'), dbFile);
+    return `file:${dbFile}`;
+  }
+  const database = `t_${name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 30)}_${process.pid}_${Date.now() % 1e8}`;
+  return cloneDatabase(inject('postgresTemplateUrl'), database);
+}
+
+async function dropTestDatabase(url: string): Promise<void> {
+  if (onPostgres) await dropDatabase(url).catch(() => undefined);
+}
+
 export async function createHarness(
   name: string,
   files: Record<string, string> = { 'hive.config.json': JSON.stringify(minimalConfig, null, 2) },
@@ -100,8 +127,8 @@ export async function createHarness(
   installWorkerRuntime('ERROR');
   const dir = await mkdtemp(path.join(tmpdir(), `hive-${name}-`));
   const dbFile = path.join(dir, 'hive.db');
-  await copyFile(inject('templateDbPath'), dbFile);
-  const db = createDb(`file:${dbFile}`);
+  const dbUrl = await testDatabase(name, dbFile);
+  const db = createDb(dbUrl);
   const address = inject('temporalAddress');
   const taskQueue = `test-${name}-${process.pid}-${Date.now()}`;
   const workspace = { id: 'demo', path: await createGitRepo({ 'README.md': '# demo\n', ...files }) };
@@ -142,6 +169,7 @@ export async function createHarness(
     app,
     worker,
     dbFile,
+    dbUrl,
     taskQueue,
     workspace,
     configs,
@@ -164,6 +192,7 @@ export async function createHarness(
       await stopDatabaseServers(dir);
       await connection.close();
       await db.$disconnect();
+      await dropTestDatabase(dbUrl);
       await rm(dir, { recursive: true, force: true });
       await rm(workspace.path, { recursive: true, force: true });
     },
