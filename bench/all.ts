@@ -3,7 +3,14 @@
 import path from 'node:path';
 import { execa } from 'execa';
 
-for (const script of ['provision.ts', 'dependencies.ts', 'databases.ts']) {
+for (const script of [
+  'provision.ts',
+  'services.ts',
+  'idle.ts',
+  'pool.ts',
+  'dependencies.ts',
+  'databases.ts',
+]) {
   await execa('tsx', [path.join(import.meta.dirname, script), ...process.argv.slice(2)], {
     stdio: 'inherit',
     preferLocal: true,

@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { createEnvironmentActivities } from './environment.js';
 import { createNotifyActivities } from './notify.js';
+import { createPoolsActivities } from './pools.js';
 import { createPortsActivities } from './ports.js';
 import type { ExitRegistry } from './processes.js';
 import { createPromptsActivities } from './prompts.js';
@@ -44,15 +45,18 @@ export function createActivities(deps: ActivityDeps) {
     dependencyCache: deps.dependencyCache ?? DEFAULT_PRUNE_LIMITS,
     dataDir: deps.dataDir ?? path.join(os.tmpdir(), 'hive-data'),
   };
+  const prompts = createPromptsActivities(shared);
+  const records = createRecordsActivities(shared);
   return {
-    ...createRecordsActivities(shared),
+    ...records,
     ...createValidateActivities(shared),
     ...createWorktreeActivities(shared),
     ...createPortsActivities(shared),
     ...createEnvironmentActivities(shared),
     ...createServicesActivities(shared),
-    ...createPromptsActivities(shared),
+    ...prompts,
     ...createNotifyActivities(shared),
+    ...createPoolsActivities({ ...shared, prompts, records }),
   };
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import { type Db, isUniqueViolation } from '../db/client.js';
+import { claimFromPool } from '../pools/claim.js';
 import { type DryRunDeps, dryRun } from '../templates/dryRun.js';
 import type { Finding } from '../templates/findings.js';
 import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
@@ -13,8 +14,12 @@ import type { CellRequest, NotifyTarget } from './schema.js';
 
 export interface CreateCellDeps extends DryRunDeps {
   db: Db;
+  /** Between two looks of a warm pool at its cells (src/pools). */
+  poolCheckMs?: number;
   client: Client;
   taskQueue: string;
+  /** The client shares this process's worker connection: ask the server for an eager start. */
+  eagerStart?: boolean;
   /** How long a preserved failed cell waits for a person before rolling back. */
   preserveFailedForMs?: number;
   /** History bound of a live cell's workflow before it continues as new. */
@@ -50,6 +55,14 @@ export async function createCell(
   const byKey = () => deps.db.cell.findUnique({ where: { idempotencyKey } });
   const existing = idempotencyKey ? await byKey() : null;
   if (existing) return answer(existing);
+  // A request its template's warm pool can serve takes one of the pool's ready cells (src/pools).
+  const pooled = await claimFromPool(deps, request, { idempotencyKey, requestHash, createdBy }).catch(
+    async (error: unknown) => {
+      if (idempotencyKey && isUniqueViolation(error)) return (await byKey()) ?? undefined;
+      throw error;
+    },
+  );
+  if (pooled) return answer(pooled);
   // The same dry run as POST /templates/:id/validate: refuse before anything is created.
   const validation = await dryRun(deps, { ...request, templateId: request.template });
   if ('unknownWorkspace' in validation) return { kind: 'unknown-workspace', workspace: request.workspace };
@@ -97,7 +110,7 @@ function summaryOf(workspace: Workspace, cell: CellRow) {
  * What the workflow knows of the cell's notify target: a webhook's URL and secret stay in the
  * database (the delivery activity reads them by the cell's id), so history never holds them.
  */
-function notifyRoute(notify: string | null): NotifyRoute | undefined {
+export function notifyRoute(notify: string | null): NotifyRoute | undefined {
   if (!notify) return undefined;
   const target = JSON.parse(notify) as NotifyTarget;
   return 'url' in target
@@ -110,7 +123,7 @@ function notifyRoute(notify: string | null): NotifyRoute | undefined {
  * from what its archive kept), then its live phase. A cell has one workflow id; each run is one life.
  */
 export async function startCellWorkflow(
-  deps: Pick<CreateCellDeps, 'client' | 'taskQueue' | 'preserveFailedForMs' | 'historyLimit'>,
+  deps: Pick<CreateCellDeps, 'client' | 'taskQueue' | 'eagerStart' | 'preserveFailedForMs' | 'historyLimit'>,
   workspace: Workspace,
   cell: CellRow,
   { onFailure, restore }: { onFailure?: OnFailure; restore?: boolean },
@@ -120,6 +133,7 @@ export async function startCellWorkflow(
   await deps.client.workflow.start(provisionCell, {
     taskQueue: deps.taskQueue,
     workflowId: cell.workflowId,
+    ...(deps.eagerStart ? { requestEagerStart: true } : {}),
     args: [
       {
         cellId: id,
@@ -197,7 +211,7 @@ async function startCell(
 }
 
 /** The notify target as stored: where to (without the secret), and the secret in its own column. */
-function notifyColumns(notify: NotifyTarget | undefined) {
+export function notifyColumns(notify: NotifyTarget | undefined) {
   if (!notify) return {};
   if ('url' in notify) {
     return { notify: JSON.stringify({ url: notify.url }), notifySecret: notify.secret ?? null };

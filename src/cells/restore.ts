@@ -12,7 +12,10 @@ const restorable = cellStatuses.filter((status) => allowedActions[status].includ
  * work its archive saved. A refused start puts the record back as it was.
  */
 export async function restoreCell(
-  deps: Pick<CreateCellDeps, 'db' | 'client' | 'taskQueue' | 'preserveFailedForMs' | 'historyLimit'>,
+  deps: Pick<
+    CreateCellDeps,
+    'db' | 'client' | 'taskQueue' | 'eagerStart' | 'preserveFailedForMs' | 'historyLimit'
+  >,
   workspace: Workspace,
   cell: CellRow,
 ): Promise<CellRow | null> {

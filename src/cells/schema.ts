@@ -94,6 +94,12 @@ export const CellRecord = z.object({
   status: CellStatus,
   workflowId: z.string(),
   brief: z.string(),
+  pool: z
+    .enum(['pooled', 'claimed', 'recycled'])
+    .nullable()
+    .describe(
+      "Warm pools: `pooled` while the cell waits in its template's pool (no brief yet), `claimed` once a request was served with it, `recycled` when the pool let it go; null for a cell provisioned for its request",
+    ),
   createdAt: z.string().describe('ISO 8601'),
   updatedAt: z.string().describe('ISO 8601'),
 });

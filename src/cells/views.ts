@@ -8,6 +8,9 @@ type CellRow = NonNullable<Awaited<ReturnType<Db['cell']['findUnique']>>>;
 
 const json = (text: string | null) => (text ? (JSON.parse(text) as unknown) : null);
 
+const poolStateOf = (state: string | null) =>
+  state === 'pooled' || state === 'claimed' || state === 'recycled' ? state : null;
+
 export function toRecord(cell: CellRow): CellRecord {
   return {
     id: cell.id,
@@ -17,6 +20,7 @@ export function toRecord(cell: CellRow): CellRecord {
     status: CellStatus.parse(cell.status),
     workflowId: cell.workflowId,
     brief: cell.brief,
+    pool: poolStateOf(cell.poolState),
     createdAt: cell.createdAt.toISOString(),
     updatedAt: cell.updatedAt.toISOString(),
   };

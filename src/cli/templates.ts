@@ -42,8 +42,11 @@ export function registerTemplateCommands(program: Command): void {
         t.label,
         t.services.join(', ') || '-',
         t.measured ? `${t.measured.p50Seconds}s (${t.measured.samples})` : '-',
+        t.pool
+          ? `${t.pool.ready}/${t.pool.size} ready${t.pool.warming ? `, ${t.pool.warming} warming` : ''}${t.pool.claimed ? `, ${t.pool.claimed} claimed` : ''}`
+          : '-',
       ]);
-      for (const line of table(['ID', 'LABEL', 'SERVICES', 'TYPICAL TIME'], rows)) print(line);
+      for (const line of table(['ID', 'LABEL', 'SERVICES', 'TYPICAL TIME', 'WARM POOL'], rows)) print(line);
     });
 
   templates

@@ -6,6 +6,7 @@ import type { HiveConfig } from '../config/env.js';
 import { stopDatabaseServers } from '../databases/server.js';
 import { createDb, type Db } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
+import { ensurePools } from '../pools/ensure.js';
 import { createConfigLoader } from '../templates/loader.js';
 import { useTemporalServer } from '../temporal/devServer.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../worker/index.js';
@@ -94,13 +95,21 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
     let app: HiveApp | undefined;
     let apiUrl: string | undefined;
     if (parts.api) {
-      const connection = await Connection.connect({ address: server.address });
-      stops.push(() => connection.close());
+      // With a worker in this process, the API's client shares its connection, so the server can
+      // hand a new cell's first workflow task straight to that worker (eager start: no task-queue
+      // round trip before provisioning begins).
+      const connection = worker?.connection ?? (await Connection.connect({ address: server.address }));
+      if (!worker) stops.push(() => (connection as Connection).close());
       const client = new Client({ connection, namespace: config.temporal.namespace });
       app = await buildApp(
         {
           db,
-          temporal: { client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
+          temporal: {
+            client,
+            namespace: config.temporal.namespace,
+            taskQueue: config.temporal.taskQueue,
+            eagerStart: worker !== undefined,
+          },
           workspaces: config.workspaces,
           configs,
           preserveFailedForMs: config.preserveFailedForMs,
@@ -115,6 +124,10 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      // Warm pools live in Temporal and survive anything; this starts those of templates new to it.
+      void ensurePools({ client, taskQueue: config.temporal.taskQueue, configs }, config.workspaces).catch(
+        (error: unknown) => log(`warm pools not started: ${String(error)}`),
+      );
     }
     return {
       apiUrl,

@@ -247,6 +247,17 @@ export const Resources = z.object({
   provisionSeconds: z.number().positive().optional().describe('Declared provisioning time estimate'),
 });
 
+/**
+ * A warm pool: cells provisioned in advance at the workspace's base commit with the template's
+ * default options, each claimed by a request that matches (docs/templates.md#warm-pools).
+ */
+export const Pool = z
+  .object({
+    size: z.number().int().min(0).max(50).describe('Cells kept ready; 0 turns the pool off'),
+  })
+  .strict();
+export type Pool = z.infer<typeof Pool>;
+
 export const TemplateSpec = z
   .object({
     id: name.optional().describe('Defaults to the key under `templates`'),
@@ -268,6 +279,9 @@ export const TemplateSpec = z
     requirements: Requirements.default({ executables: {} }),
     resources: Resources.default({}),
     options: z.record(name, OptionSpec).default({}),
+    pool: Pool.optional().describe(
+      'Keep this many cells provisioned in advance (default options, the base commit) for requests to claim',
+    ),
   })
   // Process services are what Hive runs; databases are provisioned by the environment step; container
   // services are kept apart, for the dry run to name.

@@ -21,7 +21,13 @@ export async function measuredProvisioning(
   window = 200,
 ): Promise<MeasuredTiming | null> {
   const cells = await db.cell.findMany({
-    where: { workspaceId, templateId, readyAt: { not: null } },
+    // Cold provisioning only: a cell claimed from a warm pool was ready in a moment.
+    where: {
+      workspaceId,
+      templateId,
+      readyAt: { not: null },
+      OR: [{ poolState: null }, { poolState: { not: 'claimed' } }],
+    },
     select: { createdAt: true, readyAt: true },
     orderBy: { readyAt: 'desc' },
     take: window,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PoolView } from '../pools/views.js';
 import { optionsJsonSchema, portsOf, primaryPortName } from './model.js';
 import { EnvValue, PortSpec, ReadinessProbe, Requirements, Resources, type Template } from './schema.js';
 import type { MeasuredTiming } from './timings.js';
@@ -23,6 +24,7 @@ export const TemplateSummary = z.object({
   requirements: Requirements,
   resources: Resources,
   measured: Measured,
+  pool: PoolView,
 });
 export type TemplateSummary = z.infer<typeof TemplateSummary>;
 
@@ -52,7 +54,11 @@ export const TemplateDetail = TemplateSummary.extend({
 });
 export type TemplateDetail = z.infer<typeof TemplateDetail>;
 
-export function summarize(template: Template, measured: MeasuredTiming | null): TemplateSummary {
+export function summarize(
+  template: Template,
+  measured: MeasuredTiming | null,
+  pool: PoolView = null,
+): TemplateSummary {
   return {
     id: template.id,
     label: template.label,
@@ -62,12 +68,17 @@ export function summarize(template: Template, measured: MeasuredTiming | null): 
     requirements: template.requirements,
     resources: template.resources,
     measured,
+    pool,
   };
 }
 
-export function detail(template: Template, measured: MeasuredTiming | null): TemplateDetail {
+export function detail(
+  template: Template,
+  measured: MeasuredTiming | null,
+  pool: PoolView = null,
+): TemplateDetail {
   return {
-    ...summarize(template, measured),
+    ...summarize(template, measured, pool),
     options: optionsJsonSchema(template) as Record<string, unknown>,
     services: Object.entries(template.services).map(([name, s]) => ({
       name,

@@ -22,3 +22,19 @@ export const serviceSignal = defineSignal<[{ service: string; action: ServiceAct
 export const archiveUpdate = defineUpdate<{ discard: boolean }, [{ discard?: boolean; force?: boolean }]>(
   'archive',
 );
+
+/**
+ * Warm pools: a request claimed this pool cell (the record is already the request's); the cell takes
+ * its brief (the prompt step again) and is ready. Sent by the API after the claim, and again by the
+ * pool's workflow for a claim whose API died before sending it: the second is ignored.
+ */
+export const claimSignal = defineSignal('claim');
+
+/**
+ * Warm pools: the pool lets this cell go (stale base commit or template, or the pool shrank): a
+ * ready one is archived with discard (it holds nobody's work), a provisioning one cancelled.
+ */
+export const recycleSignal = defineSignal('recycle');
+
+/** Wakes a pool's workflow to look at its cells now (a claim took one, or a person looked). */
+export const poolChangedSignal = defineSignal('changed');

@@ -1,4 +1,5 @@
 // Entry point of the workflow bundle: every workflow the worker runs is exported here.
 
 export { awaitCellEvent, deliverCellEvent } from './notify.js';
+export { keepPool } from './pool.js';
 export { provisionCell } from './provisionCell.js';

@@ -29,6 +29,7 @@ export async function live(
   state: LiveState,
 ): Promise<ProvisionCellResult> {
   const { cellId } = input;
+  control.state = state;
   for (;;) {
     for (let command = control.commands.shift(); command; command = control.commands.shift()) {
       await obey(act, state, command.service, command.action);

@@ -40,8 +40,6 @@ function heard(status: CellStatus, from: CellStatus | undefined): status is Noti
  * Without a target the activities are returned as they are.
  */
 export function notifying(act: CellActivities, input: ProvisionCellInput): CellActivities {
-  const route = input.notify;
-  if (!route) return act;
   // What the record shows, mirrored: a resumed run is live (ready, no failure shown).
   let previous: CellStatus | undefined = input.resume ? 'ready' : undefined;
   let shown: Failure | null = null;
@@ -53,14 +51,16 @@ export function notifying(act: CellActivities, input: ProvisionCellInput): CellA
       previous = status;
       if (failure !== undefined) shown = failure;
       if (status === 'ready') shown = null;
-      if (!heard(status, from) || !patched(NOTIFY_ON_REST)) return;
+      // Read at each transition: a cell claimed from a warm pool learns its target at the claim.
+      const route = input.notify;
+      if (!route || !heard(status, from) || !patched(NOTIFY_ON_REST)) return;
       await startDelivery({ cellId, event: status, failure: shown, route });
     },
   };
 }
 
 /** Starts the child workflow that delivers one event; returns once it has started. */
-async function startDelivery(event: Omit<NotificationRequest, 'id'>): Promise<void> {
+export async function startDelivery(event: Omit<NotificationRequest, 'id'>): Promise<void> {
   const id = `${workflowInfo().workflowId}-notify-${event.event}-${uuid4().slice(0, 8)}`;
   const where =
     event.route.kind === 'workflow' ? `signal ${event.route.signal} to ${event.route.workflowId}` : 'POST';

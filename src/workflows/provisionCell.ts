@@ -12,6 +12,7 @@ import type { Failure } from '../cells/schema.js';
 import { type CellActivities, cellActivities } from './activities.js';
 import { cleanUp } from './cleanup.js';
 import { archiveUpdate, cancelSignal, cleanupSignal, retrySignal, serviceSignal } from './control.js';
+import { listenForPool } from './handover.js';
 import { live } from './live.js';
 import { notifying } from './notify.js';
 import { describeFailure, Saga } from './saga.js';
@@ -35,6 +36,7 @@ const DEFAULT_PRESERVE_MS = 24 * 60 * 60 * 1000;
 export async function provisionCell(input: ProvisionCellInput): Promise<ProvisionCellResult> {
   const act = notifying(cellActivities(input.hostTaskQueue), input);
   const control = listen(act, input.resume?.cell);
+  listenForPool(input, control);
   if (input.resume) return live(input, act, control, input.resume);
   const settled = await provisionUntilSettled(input, act, control);
   if ('status' in settled) return settled;

@@ -48,6 +48,8 @@ export interface LiveState {
   restarts: Record<string, number>;
   /** Services a person stopped (or left exited by their policy): supervision leaves them alone. */
   stopped: string[];
+  /** A pool cell a request claimed: the claim has been handed over (brief, prompt, ready). */
+  handedOver?: boolean;
 }
 
 export type ServiceAction = 'stop' | 'start' | 'restart';
@@ -65,4 +67,6 @@ export interface Control {
   live?: ReadyCell;
   /** Cancels the running provisioning attempt (set while one runs). */
   interruptProvisioning?: () => void;
+  /** The live phase's state, once it runs (a claim of a pool cell is handed over to it). */
+  state?: LiveState;
 }

@@ -73,10 +73,12 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             db: deps.db,
             client: deps.temporal.client,
             taskQueue: deps.temporal.taskQueue,
+            eagerStart: deps.temporal.eagerStart,
             workspaces: scoped(deps, request.principal).workspaces,
             configs: deps.configs,
             preserveFailedForMs: deps.preserveFailedForMs,
             historyLimit: deps.workflowHistoryLimit,
+            poolCheckMs: deps.poolCheckMs,
           },
           request.body,
           request.headers['idempotency-key'],
@@ -133,7 +135,14 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       async (request) => {
         const { workspace, status, limit } = request.query;
         const cells = await deps.db.cell.findMany({
-          where: { AND: [{ workspaceId: workspace, status }, scopeFilter(request.principal)] },
+          where: {
+            AND: [
+              { workspaceId: workspace, status },
+              // Cells waiting in a warm pool are nobody's yet: GET /templates counts them.
+              { OR: [{ poolState: null }, { poolState: 'claimed' }] },
+              scopeFilter(request.principal),
+            ],
+          },
           orderBy: { createdAt: 'desc' },
           take: limit,
         });
@@ -274,6 +283,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             db: deps.db,
             client: deps.temporal.client,
             taskQueue: deps.temporal.taskQueue,
+            eagerStart: deps.temporal.eagerStart,
             preserveFailedForMs: deps.preserveFailedForMs,
             historyLimit: deps.workflowHistoryLimit,
           },

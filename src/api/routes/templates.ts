@@ -1,7 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Workspace } from '../../config/env.js';
+import { ensurePool } from '../../pools/ensure.js';
+import { poolView } from '../../pools/views.js';
 import { dryRun } from '../../templates/dryRun.js';
 import { Finding } from '../../templates/findings.js';
+import type { Template } from '../../templates/schema.js';
 import { measuredProvisioning } from '../../templates/timings.js';
 import { detail, summarize, TemplateDetail, TemplateSummary } from '../../templates/views.js';
 import type { ApiDeps } from '../deps.js';
@@ -26,6 +30,18 @@ export const ValidationReport = z.object({
 
 /** The templates resource: the catalog of a workspace, one template, and the dry run. */
 export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
+  /** A pooled template's pool state; looking also wakes (or starts) the pool's workflow. */
+  const pool = async (workspace: Workspace, template: Template) => {
+    if (template.pool?.size) {
+      const { client, taskQueue } = deps.temporal;
+      await ensurePool(
+        { client, taskQueue, historyLimit: deps.workflowHistoryLimit, poolCheckMs: deps.poolCheckMs },
+        workspace,
+        template.id,
+      );
+    }
+    return poolView(deps.db, workspace, template);
+  };
   return async (app) => {
     app.get(
       '/templates',
@@ -43,7 +59,7 @@ export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         const loaded = requireLoadedConfig(workspace, await deps.configs.load(workspace.path));
         const templates = await Promise.all(
           loaded.templates.map(async (t) =>
-            summarize(t, await measuredProvisioning(deps.db, workspace.id, t.id)),
+            summarize(t, await measuredProvisioning(deps.db, workspace.id, t.id), await pool(workspace, t)),
           ),
         );
         return { templates };
@@ -76,7 +92,11 @@ export function templateRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             }.`,
           );
         }
-        return detail(template, await measuredProvisioning(deps.db, workspace.id, template.id));
+        return detail(
+          template,
+          await measuredProvisioning(deps.db, workspace.id, template.id),
+          await pool(workspace, template),
+        );
       },
     );
 

@@ -187,6 +187,17 @@ function TemplateCard({ template: t }: { template: TemplateSummary }) {
                 : 'not measured yet'}
           </dd>
         </div>
+        {t.pool && (
+          <div data-pool={t.pool.ready}>
+            <dt>Warm pool</dt>
+            <dd>
+              {t.pool.ready} of {t.pool.size} ready
+              {t.pool.warming > 0 && ` · ${t.pool.warming} warming`}
+              {t.pool.claimed > 0 && ` · ${t.pool.claimed} claimed`}
+              {t.pool.ready > 0 && ' — default options are served at once'}
+            </dd>
+          </div>
+        )}
       </dl>
     </div>
   );

@@ -1,0 +1,92 @@
+// Warm pools, the cell's side: a pool cell waits like any ready cell; when a request claims it (the
+// API wrote the request into its record by compare-and-set), the claim signal hands it over here —
+// the brief read from the record, the prompt step again, ready — while supervision goes on
+// undisturbed. The recycle signal lets a pool cell go. Deterministic code: no I/O.
+import {
+  condition,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { ReadyCell } from '../cells/plan.js';
+import { CellStatusKey } from '../temporal/searchAttributes.js';
+import { claimSignal, recycleSignal } from './control.js';
+import { startDelivery } from './notify.js';
+import type { Control, LiveState, ProvisionCellInput } from './state.js';
+
+const retry = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' };
+
+/**
+ * The hand-over runs as a local activity (no round trip through the server: the claim is ready in
+ * tens of milliseconds) when the cell's host is this worker's; on another host's task queue otherwise,
+ * as the prompt file lives in the worktree there.
+ */
+function handOverClaim(hostTaskQueue: string | undefined, cell: ReadyCell) {
+  const summary = { summary: 'claimed from the pool: take the request, render the prompt again' };
+  if (!hostTaskQueue) {
+    return proxyLocalActivities<Activities>({
+      startToCloseTimeout: '1 minute',
+      retry,
+    }).handOverClaim.executeWithOptions(summary, [{ cell }]);
+  }
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    taskQueue: hostTaskQueue,
+    retry,
+  }).handOverClaim.executeWithOptions(summary, [{ cell }]);
+}
+
+/** Handlers of a pool cell's signals; registered on every cell (an ordinary one never receives them). */
+export function listenForPool(input: ProvisionCellInput, control: Control): void {
+  let claiming = false;
+  setHandler(claimSignal, async () => {
+    if (claiming) return;
+    claiming = true;
+    // A claim sent the moment the record said ready waits for the live phase to begin.
+    await condition(() => control.state !== undefined);
+    const state = control.state;
+    if (!state || state.handedOver) return;
+    await handOver(input, state, control);
+  });
+  setHandler(recycleSignal, () => {
+    if (control.archive) return;
+    // Archived without saving anything once live; cancelled (rolled back) while still provisioning.
+    control.archive = true;
+    control.discard = true;
+    if (!control.live) {
+      control.cancel = true;
+      control.interruptProvisioning?.();
+    }
+  });
+}
+
+async function handOver(input: ProvisionCellInput, state: LiveState, control: Control): Promise<void> {
+  const { cellId } = input;
+  const claimed = await handOverClaim(input.hostTaskQueue, state.cell);
+  state.handedOver = true;
+  if (!claimed) {
+    log.warn('claim signal for a cell no request claimed; ignored', { cellId });
+    return;
+  }
+  state.cell = { ...state.cell, plan: claimed.plan };
+  control.live = state.cell;
+  upsertSearchAttributes([{ key: CellStatusKey, value: 'ready' }]);
+  upsertMemo({ brief: claimed.headline, name: claimed.name, pool: 'claimed' });
+  setCurrentDetails(
+    [
+      `**Claimed from the pool** as \`${claimed.name}\``,
+      `**Brief** ${claimed.headline}`,
+      `**Branch** \`${claimed.plan.branch}\` from \`${claimed.plan.baseCommit.slice(0, 12)}\``,
+    ].join('\n\n'),
+  );
+  if (claimed.notify) {
+    // Its notify target hears `ready` as for any new cell, and every later event of it.
+    input.notify = claimed.notify;
+    await startDelivery({ cellId, event: 'ready', failure: null, route: claimed.notify });
+  }
+}
