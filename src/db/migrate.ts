@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { packageRoot } from '../config/paths.js';
@@ -11,6 +11,9 @@ import { isPostgresUrl } from './postgres.js';
  * for PostgreSQL (whose CLI adapter carries the workarounds of src/db/postgres.ts).
  */
 export async function applyMigrations(databaseUrl: string): Promise<void> {
+  // Already migrated (the usual case for a worker, `hive tokens`, a restart): nothing to run. The
+  // schema engine also needs the SQLite file to itself, which it cannot have while `hive up` uses it.
+  if (await migrated(databaseUrl)) return;
   if (!isPostgresUrl(databaseUrl)) {
     await mkdir(path.dirname(databaseUrl.replace(/^file:/, '').replace(/\?.*$/, '')), {
       recursive: true,
@@ -25,6 +28,37 @@ export async function applyMigrations(databaseUrl: string): Promise<void> {
     throw new Error(`Database migration failed for ${redact(databaseUrl)}:\n${result.all}`);
   }
   if (!isPostgresUrl(databaseUrl)) await useWriteAheadLog(databaseUrl);
+}
+
+/** Whether every committed migration of this database's provider is applied to it. */
+async function migrated(databaseUrl: string): Promise<boolean> {
+  const folder = path.join(
+    packageRoot,
+    'prisma',
+    ...(isPostgresUrl(databaseUrl) ? ['postgres'] : []),
+    'migrations',
+  );
+  const wanted = (await readdir(folder, { withFileTypes: true }))
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+  if (
+    !isPostgresUrl(databaseUrl) &&
+    !(await stat(databaseUrl.replace(/^file:/, '').replace(/\?.*$/, '')).catch(() => undefined))
+  )
+    return false;
+  const { createDb } = await import('./client.js');
+  const db = createDb(databaseUrl);
+  try {
+    const rows = await db.$queryRawUnsafe<Array<{ migration_name: string }>>(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    );
+    const applied = new Set(rows.map((row) => row.migration_name));
+    return wanted.every((name) => applied.has(name));
+  } catch {
+    return false; // a new database: no migrations table yet
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 /**
