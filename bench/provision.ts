@@ -42,6 +42,12 @@ async function provisionOne(i: number): Promise<{ id: string; ms: number; phases
 
 /** Not measured: stop the service, remove worktree and branch, release the ports. */
 async function cleanUp(id: string) {
+  // Its workflow first: a live cell would otherwise keep supervising (and restarting) what is removed
+  // here, and load the runs after it.
+  await client.workflow
+    .getHandle(`cell-${id}`)
+    .terminate('bench')
+    .catch(() => undefined);
   for (const s of await db.serviceInstance.findMany({ where: { cellId: id } })) {
     if (s.pgid) await terminateGroup(s.pgid, 2_000);
   }
