@@ -3,6 +3,7 @@
 // the workflow's own turns between activities, and the lag until a client saw `ready`.
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
+import { median } from './measure.js';
 
 export interface Phase {
   phase: string;
@@ -96,10 +97,6 @@ export async function breakdown(client: Client, workflowId: string, timing: Timi
 /** Phases of several cells merged by name (median of each), in the order of the first. */
 export function medianPhases(runs: Phase[][]): Phase[] {
   const first = runs[0] ?? [];
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s[Math.floor(s.length / 2)] ?? 0;
-  };
   const seen = new Map<string, number>();
   return first.map(({ phase }) => {
     const n = seen.get(phase) ?? 0;

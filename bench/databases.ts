@@ -13,9 +13,9 @@ import {
   ensureTemplate,
 } from '../src/databases/cellDatabases.js';
 import { client, ensureServer, serverPaths, stopServer } from '../src/databases/server.js';
+import { median } from './measure.js';
 
 const N = Math.max(1, Math.min(Number(process.argv[2] ?? 3), 10));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const seed = `
 CREATE TABLE customers (id int PRIMARY KEY, name text, email text UNIQUE, created_at timestamptz);
 CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers, total numeric, placed_at timestamptz);

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { provideDependencies } from '../src/activities/dependencies.js';
 import type { CellPlan } from '../src/cells/plan.js';
+import { median } from './measure.js';
 
 const N = Math.max(1, Math.min(Number(process.argv[2] ?? 3), 5));
 const fixture = path.join(import.meta.dirname, 'fixtures', 'large-project');
 const install = 'npm ci --no-audit --no-fund --loglevel=error';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 const workspace = await mkdtemp(path.join(tmpdir(), 'hive-bench-deps-'));
 /** A checkout of the project, as a cell's worktree would be. */

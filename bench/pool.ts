@@ -2,57 +2,23 @@
 // provisioned cold, through the real stack (API → Temporal → activities → SQLite), and the raw shell
 // baseline (bench/baseline.sh). Both measured from the POST until the record says ready (polled
 // every 5 ms; a claimed cell is usually ready in the answer itself). Run: npm run bench -- [N]
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { execa } from 'execa';
-import getPort from 'get-port';
-import { terminateGroup } from '../src/activities/processes.js';
-import { buildApp } from '../src/api/app.js';
-import { createDb } from '../src/db/client.js';
-import { applyMigrations } from '../src/db/migrate.js';
-import { createConfigLoader } from '../src/templates/loader.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TemplateDetail } from '../src/templates/views.js';
-import { useTemporalServer } from '../src/temporal/devServer.js';
-import { createHiveWorker, installWorkerRuntime } from '../src/worker/index.js';
-import { createGitRepo } from '../test/support/gitRepo.js';
-import { webService, workspaceFiles } from '../test/support/templates.js';
+import { webService } from '../test/support/templates.js';
+import { median, ms, shellBaseline } from './measure.js';
+import { startBenchStack } from './stack.js';
 
 const N = Number(process.argv[2] ?? 10);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
-const ms = (n: number) => `${n.toFixed(0)} ms`;
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-
-installWorkerRuntime('ERROR');
-const dir = await mkdtemp(path.join(tmpdir(), 'hive-bench-pool-'));
-const server = await useTemporalServer({ port: 0, namespace: 'default' });
-const dbUrl = `file:${path.join(dir, 'hive.db')}`;
-await applyMigrations(dbUrl);
-const db = createDb(dbUrl);
 const web = { label: 'Web', services: { web: webService } };
-const repo = await createGitRepo(workspaceFiles({ cold: web, pooled: { ...web, pool: { size: 1 } } }));
-const workspace = { id: 'bench', path: repo };
-const configs = createConfigLoader();
-const taskQueue = 'bench-pool';
-const worker = await createHiveWorker({
-  address: server.address,
-  namespace: 'default',
-  taskQueue,
-  deps: { db, workspaces: [workspace], configs, host: 'bench' },
-});
-const running = worker.run();
-const connection = await Connection.connect({ address: server.address });
-const client = new Client({ connection });
-const app = await buildApp({
+const {
   db,
-  temporal: { client, namespace: 'default', taskQueue },
-  workspaces: [workspace],
-  configs,
+  app,
+  repo,
+  endCell: stop,
+  stop: stopStack,
+} = await startBenchStack({
+  cold: web,
+  pooled: { ...web, pool: { size: 1 } },
 });
 
 async function pool() {
@@ -80,17 +46,6 @@ async function requestOne(template: string, i: number): Promise<{ id: string; ms
   return { id, ms: elapsed, pooled: row.poolState === 'claimed' };
 }
 
-/** Not measured: stop the cell's services and archive nothing (the bench's workspace is thrown away). */
-async function stop(id: string) {
-  await client.workflow
-    .getHandle(`cell-${id}`)
-    .terminate('bench')
-    .catch(() => undefined);
-  for (const s of await db.serviceInstance.findMany({ where: { cellId: id } })) {
-    if (s.pgid) await terminateGroup(s.pgid, 2_000);
-  }
-}
-
 async function poolRefilled() {
   for (;;) {
     const p = await pool();
@@ -99,16 +54,7 @@ async function poolRefilled() {
   }
 }
 
-async function baselineOne(i: number): Promise<number> {
-  const started = performance.now();
-  await execa('bash', [
-    path.join(import.meta.dirname, 'baseline.sh'),
-    repo,
-    `p${i}-${Date.now()}`,
-    String(await getPort()),
-  ]);
-  return performance.now() - started;
-}
+const baselineOne = (i: number) => shellBaseline(repo, `p${i}`);
 
 // Warm-up (workflow bundle, first git and node start) is not measured.
 await poolRefilled();
@@ -149,20 +95,4 @@ console.log(
 );
 console.log(`claims the pool missed (served cold): ${missed}; bench process RSS: ${rss.toFixed(0)} MiB`);
 
-await app.close();
-for (const c of await db.cell.findMany({ where: { status: 'ready' } })) await stop(c.id);
-for await (const wf of client.workflow.list({
-  query: `TaskQueue="${taskQueue}" AND ExecutionStatus="Running"`,
-})) {
-  await client.workflow
-    .getHandle(wf.workflowId)
-    .terminate('bench done')
-    .catch(() => undefined);
-}
-await worker.shutdown();
-await running.catch(() => undefined);
-await connection.close();
-await db.$disconnect();
-await server.stop();
-await rm(dir, { recursive: true, force: true });
-await rm(repo, { recursive: true, force: true });
+await stopStack();

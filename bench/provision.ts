@@ -1,22 +1,14 @@
 import path from 'node:path';
-import { execa } from 'execa';
-import getPort from 'get-port';
 import { simpleGit } from 'simple-git';
-import { terminateGroup } from '../src/activities/processes.js';
 import { webService } from '../test/support/templates.js';
 import { waitForStatus } from '../test/support/wait.js';
 import { breakdown, medianPhases, type Phase } from './breakdown.js';
+import { median, ms, shellBaseline } from './measure.js';
 import { startBenchStack } from './stack.js';
 
 const N = Number(process.argv[2] ?? 10);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
-const ms = (n: number) => `${n.toFixed(0)} ms`;
 
-const { db, app, client, repo, stop } = await startBenchStack({
+const { db, app, client, repo, stop, endCell } = await startBenchStack({
   web: { label: 'Web', services: { web: webService } },
 });
 
@@ -42,31 +34,14 @@ async function provisionOne(i: number): Promise<{ id: string; ms: number; phases
 
 /** Not measured: stop the service, remove worktree and branch, release the ports. */
 async function cleanUp(id: string) {
-  // Its workflow first: a live cell would otherwise keep supervising (and restarting) what is removed
-  // here, and load the runs after it.
-  await client.workflow
-    .getHandle(`cell-${id}`)
-    .terminate('bench')
-    .catch(() => undefined);
-  for (const s of await db.serviceInstance.findMany({ where: { cellId: id } })) {
-    if (s.pgid) await terminateGroup(s.pgid, 2_000);
-  }
+  await endCell(id);
   const git = simpleGit(repo);
   await git.raw(['worktree', 'remove', '--force', path.join(repo, '.cells', id)]);
   await git.raw(['branch', '-D', `cell/${id}`]);
   await db.portAllocation.updateMany({ where: { cellId: id }, data: { activeKey: null } });
 }
 
-async function baselineOne(i: number): Promise<number> {
-  const started = performance.now();
-  await execa('bash', [
-    path.join(import.meta.dirname, 'baseline.sh'),
-    repo,
-    `b${i}-${Date.now()}`,
-    String(await getPort()),
-  ]);
-  return performance.now() - started;
-}
+const baselineOne = (i: number) => shellBaseline(repo, `b${i}`);
 
 // Warm-up (workflow bundle, first git and node start) is not measured.
 await cleanUp((await provisionOne(-1)).id);

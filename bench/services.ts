@@ -3,14 +3,13 @@
 // Run: npm run bench -- [N]
 import { execa } from 'execa';
 import getPort from 'get-port';
-import { terminateGroup } from '../src/activities/processes.js';
 import { webService } from '../test/support/templates.js';
 import { waitForStatus } from '../test/support/wait.js';
+import { median } from './measure.js';
 import { startBenchStack } from './stack.js';
 
 const N = Math.max(1, Math.min(Number(process.argv[2] ?? 3), 10));
 const WIDE = 20;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const services = (n: number) =>
   Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}`, webService]));
 const stack = await startBenchStack({
@@ -28,13 +27,7 @@ async function cell(template: string): Promise<number> {
   const id = response.json().id as string;
   await waitForStatus({ db: stack.db }, id, ['ready'], 120_000);
   const ms = performance.now() - started;
-  for (const s of await stack.db.serviceInstance.findMany({ where: { cellId: id } })) {
-    if (s.pgid) await terminateGroup(s.pgid, 2_000);
-  }
-  await stack.client.workflow
-    .getHandle(`cell-${id}`)
-    .terminate('bench')
-    .catch(() => undefined);
+  await stack.endCell(id);
   return ms;
 }
 

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import { terminateGroup } from '../src/activities/processes.js';
 import { buildApp } from '../src/api/app.js';
 import { createDb } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
@@ -41,13 +42,34 @@ export async function startBenchStack(templates: Record<string, unknown>) {
     workspaces: [workspace],
     configs,
   });
+  /** Not measured: a cell's workflow ended (else it keeps supervising), its services stopped. */
+  async function endCell(id: string) {
+    await client.workflow
+      .getHandle(`cell-${id}`)
+      .terminate('bench')
+      .catch(() => undefined);
+    for (const s of await db.serviceInstance.findMany({ where: { cellId: id } })) {
+      if (s.pgid) await terminateGroup(s.pgid, 2_000);
+    }
+  }
   return {
     db,
     app,
     client,
     repo,
+    endCell,
     async stop() {
       await app.close();
+      // Cells (and pools) still live: end their workflows and processes so the worker stops at once.
+      for (const cell of await db.cell.findMany({ select: { id: true } })) await endCell(cell.id);
+      for await (const wf of client.workflow.list({
+        query: `TaskQueue="${taskQueue}" AND ExecutionStatus="Running"`,
+      })) {
+        await client.workflow
+          .getHandle(wf.workflowId)
+          .terminate('bench done')
+          .catch(() => undefined);
+      }
       await worker.shutdown();
       await running.catch(() => undefined);
       await db.$disconnect();

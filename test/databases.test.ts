@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellDetail } from '../src/cells/schema.js';
 import { cellDatabasesOn } from '../src/databases/cellDatabases.js';
 import { client, serverPaths } from '../src/databases/server.js';
+import { environmentOutcome, requestCell } from './support/cells.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { expectZeroResidue } from './support/residue.js';
 
@@ -39,22 +40,10 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function cellFrom(template: string, onFailure: 'preserve' | 'rollback' = 'preserve') {
-  const response = await h.app.inject({
-    method: 'POST',
-    url: '/cells',
-    payload: { workspace: 'demo', template, brief: 'databases', onFailure },
-  });
-  expect(response.statusCode, response.body).toBe(202);
-  return response.json().id as string;
-}
+const cellFrom = (template: string, onFailure?: 'preserve' | 'rollback') =>
+  requestCell(h, template, { brief: 'databases', onFailure });
 
-const outcome = (cell: CellDetail) =>
-  (
-    (cell.steps.find((s) => s.name === 'environment' && s.kind === 'forward')?.detail ?? {}) as {
-      databases?: Array<{ name: string; database: string; template: string; source: string }>;
-    }
-  ).databases?.[0];
+const outcome = (cell: CellDetail) => environmentOutcome(cell).databases?.[0];
 
 /** Runs one query in a database of the workspace's server. */
 async function query(database: string, sql: string) {

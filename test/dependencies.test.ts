@@ -5,6 +5,7 @@ import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencyCacheDir, pruneDependencyCache } from '../src/cache/dependencies.js';
 import type { CellDetail } from '../src/cells/schema.js';
+import { environmentOutcome, requestCell } from './support/cells.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { expectZeroResidue } from './support/residue.js';
 
@@ -36,22 +37,10 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function cellFrom(template: string, onFailure: 'preserve' | 'rollback' = 'preserve') {
-  const response = await h.app.inject({
-    method: 'POST',
-    url: '/cells',
-    payload: { workspace: 'demo', template, brief: 'dependencies', onFailure },
-  });
-  expect(response.statusCode, response.body).toBe(202);
-  return response.json().id as string;
-}
+const cellFrom = (template: string, onFailure?: 'preserve' | 'rollback') =>
+  requestCell(h, template, { brief: 'dependencies', onFailure });
 
-const outcomes = (cell: CellDetail) =>
-  (
-    (cell.steps.find((s) => s.name === 'environment' && s.kind === 'forward')?.detail ?? {}) as {
-      dependencies?: Array<{ source: string; key: string; paths: string[] }>;
-    }
-  ).dependencies ?? [];
+const outcomes = (cell: CellDetail) => environmentOutcome(cell).dependencies ?? [];
 
 const caches = async () =>
   (await h.app.inject({ method: 'GET', url: '/workspaces/demo/caches' })).json() as {

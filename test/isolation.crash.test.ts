@@ -2,8 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dependencyCacheDir, listDependencyCache } from '../src/cache/dependencies.js';
-import type { CellDetail } from '../src/cells/schema.js';
 import { client, serverPaths } from '../src/databases/server.js';
+import { environmentOutcome, requestCell } from './support/cells.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { eventually, type HiveProcess, spawnHive } from './support/process.js';
 
@@ -73,22 +73,10 @@ const worker = async () => {
   await w.ready;
   return w;
 };
-const request = async (template: string) => {
-  const response = await h.app.inject({
-    method: 'POST',
-    url: '/cells',
-    payload: { workspace: 'demo', template, brief: 'survive a crash' },
-  });
-  expect(response.statusCode, response.body).toBe(202);
-  return response.json().id as string;
-};
+const request = (template: string) => requestCell(h, template, { brief: 'survive a crash' });
 const runs = async (name: string) =>
   (await readFile(path.join(h.workspace.path, '.cells', name), 'utf8').catch(() => '')).trim().split('\n');
-const environment = (cell: CellDetail) =>
-  (cell.steps.find((s) => s.name === 'environment' && s.kind === 'forward')?.detail ?? {}) as {
-    dependencies?: Array<{ source: string }>;
-    databases?: Array<{ source: string; template: string }>;
-  };
+const environment = environmentOutcome;
 
 describe('kill -9 of the worker during isolation work', () => {
   it('while the dependency install runs: the next worker installs again, the cache holds one whole entry', async () => {

@@ -42,6 +42,15 @@ export class HttpProblem extends Error {
 export const cellNotFound = (id: string) =>
   new HttpProblem(404, 'cell-not-found', 'Cell not found', `No cell has id "${id}". GET /cells lists them.`);
 
+/** A cell has no service of that name: the one answer, naming the services it has. */
+export const serviceNotFound = (cellId: string, service: string, names: string[], none = '(none)') =>
+  new HttpProblem(
+    404,
+    'service-not-found',
+    'Service not found',
+    `Cell ${cellId} has no service "${service}". Its services: ${names.join(', ') || none}.`,
+  );
+
 export function sendProblem(
   reply: FastifyReply,
   request: FastifyRequest,

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import type { CellEnv as CellEnvSchema, ServiceLogs as ServiceLogsSchema } from '../api/routes/cellFiles.js';
 import type { ValidationReport as ValidationReportSchema } from '../api/routes/templates.js';
+import type { WorkspaceView as WorkspaceViewSchema } from '../api/routes/workspaces.js';
 import type {
   CellAccepted as CellAcceptedSchema,
   CellDetail,
@@ -38,14 +39,7 @@ export type ServiceLogs = z.infer<typeof ServiceLogsSchema>;
 export type CellEnv = z.infer<typeof CellEnvSchema>;
 
 /** One registered workspace (`GET /workspaces`). */
-export interface Workspace {
-  id: string;
-  path: string;
-  configFile?: string;
-  configLoads: boolean;
-  templates: number;
-  problems: Finding[];
-}
+export type Workspace = z.infer<typeof WorkspaceViewSchema>;
 
 export type ServiceAction = 'stop' | 'start' | 'restart';
 

@@ -5,7 +5,7 @@ import type { ApiDeps } from '../deps.js';
 /** The workflow's own default (src/workflows/provisionCell.ts) when the API was given none. */
 const DEFAULT_PRESERVE_FAILED_MS = 24 * 60 * 60 * 1000;
 
-const About = z.object({
+export const About = z.object({
   temporal: z.object({
     namespace: z.string(),
     uiUrl: z

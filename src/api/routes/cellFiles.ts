@@ -6,7 +6,7 @@ import { templateSecretRefs, templateSecrets } from '../../secrets/known.js';
 import { redactor } from '../../secrets/redact.js';
 import type { ApiDeps } from '../deps.js';
 import { requireVisibleCell } from '../guards.js';
-import { cellNotFound, HttpProblem, Problem } from '../problem.js';
+import { cellNotFound, Problem, serviceNotFound } from '../problem.js';
 
 export const ServiceLogs = z.object({
   service: z.string(),
@@ -53,11 +53,11 @@ export function cellFileRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         });
         const service = services.find((s) => s.name === request.params.service);
         if (!service) {
-          throw new HttpProblem(
-            404,
-            'service-not-found',
-            'Service not found',
-            `Cell ${cell.id} has no service "${request.params.service}". Its services: ${services.map((s) => s.name).join(', ') || '(none started yet)'}.`,
+          throw serviceNotFound(
+            cell.id,
+            request.params.service,
+            services.map((s) => s.name),
+            '(none started yet)',
           );
         }
         const lines = service.logPath ? await readLogTail(service.logPath, request.query.lines) : [];

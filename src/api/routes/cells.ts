@@ -35,7 +35,7 @@ import {
   scopeFilter,
   unknownWorkspace,
 } from '../guards.js';
-import { cellNotFound, HttpProblem, Problem } from '../problem.js';
+import { cellNotFound, HttpProblem, Problem, serviceNotFound } from '../problem.js';
 
 const accepted = (cell: { id: string; status: string; workflowId: string }) => ({
   id: cell.id,
@@ -318,12 +318,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         const cell = await requireActionable(deps, request.params.id, 'service', request.principal);
         const names = cell.services.map((s) => s.name);
         if (!names.includes(request.params.service)) {
-          throw new HttpProblem(
-            404,
-            'service-not-found',
-            'Service not found',
-            `Cell ${cell.id} has no service "${request.params.service}". Its services: ${names.join(', ') || '(none)'}.`,
-          );
+          throw serviceNotFound(cell.id, request.params.service, names);
         }
         await handle(cell.workflowId).signal(serviceSignal, {
           service: request.params.service,

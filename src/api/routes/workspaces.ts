@@ -11,6 +11,16 @@ import type { ApiDeps } from '../deps.js';
 import { requireWorkspace, scoped } from '../guards.js';
 import { HttpProblem, Problem } from '../problem.js';
 
+/** One registered workspace, and whether its config loads. */
+export const WorkspaceView = z.object({
+  id: z.string(),
+  path: z.string(),
+  configFile: z.string().optional(),
+  configLoads: z.boolean(),
+  templates: z.number().int(),
+  problems: z.array(Finding),
+});
+
 /** The workspaces resource: the registered repositories and whether their config loads. */
 export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -22,18 +32,7 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           summary: 'Registered workspaces and whether their config loads',
           tags: ['templates'],
           response: {
-            200: z.object({
-              workspaces: z.array(
-                z.object({
-                  id: z.string(),
-                  path: z.string(),
-                  configFile: z.string().optional(),
-                  configLoads: z.boolean(),
-                  templates: z.number().int(),
-                  problems: z.array(Finding),
-                }),
-              ),
-            }),
+            200: z.object({ workspaces: z.array(WorkspaceView) }),
           },
         },
       },
