@@ -10,7 +10,8 @@ const limits = {
 
 /**
  * The database-heavy files (idempotency and port races, concurrency, lifecycle, the cell API) run a
- * second time with Hive's records on PostgreSQL; test/db.postgres.test.ts needs that project's server.
+ * second time with Hive's records on PostgreSQL; test/*.postgres.test.ts (the schema's two providers,
+ * several hosts) need that project's server.
  */
 const onPostgresToo = [
   'test/activities.idempotency.test.ts',
@@ -31,14 +32,14 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/db.postgres.test.ts'],
+          exclude: ['test/*.postgres.test.ts'],
           ...limits,
         },
       },
       {
         test: {
           name: 'postgres',
-          include: [...onPostgresToo, 'test/db.postgres.test.ts'],
+          include: [...onPostgresToo, 'test/*.postgres.test.ts'],
           globalSetup: ['test/support/postgresSetup.ts'],
           env: { HIVE_TEST_DB: 'postgres' },
           ...limits,

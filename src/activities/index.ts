@@ -5,6 +5,7 @@ import { DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, type Workspace } from 
 import type { Db } from '../db/client.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { createEnvironmentActivities } from './environment.js';
+import { createHostsActivities } from './hosts.js';
 import { createNotifyActivities } from './notify.js';
 import { createPoolsActivities } from './pools.js';
 import { createPortsActivities } from './ports.js';
@@ -32,6 +33,8 @@ export interface ActivityDeps {
   dataDir?: string;
   /** How far each workspace's dependency cache is pruned (HIVE_DEPS_CACHE_MAX_MB, …_MAX_AGE_DAYS). */
   dependencyCache?: PruneLimits;
+  /** After this long without a heartbeat a host takes no cells and is declared lost (HIVE_HOST_GRACE_MS). */
+  hostGraceMs?: number;
 }
 
 /** All activities the worker registers, grouped by domain, built from their dependencies. */
@@ -49,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
   const records = createRecordsActivities(shared);
   return {
     ...records,
+    ...createHostsActivities(shared),
     ...createValidateActivities(shared),
     ...createWorktreeActivities(shared),
     ...createPortsActivities(shared),

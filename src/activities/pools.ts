@@ -7,6 +7,7 @@ import { workflowIdFor } from '../cells/ids.js';
 import type { CellPlan, NotifyRoute, OptionValues, ReadyCell } from '../cells/plan.js';
 import type { Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import { reservationOf } from '../hosts/registry.js';
 import { defaultOptions, poolKey, poolSize } from '../pools/key.js';
 import { resolveCommit } from '../templates/hostChecks.js';
 import type { ConfigLoader } from '../templates/loader.js';
@@ -151,6 +152,10 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
       options: OptionValues;
     }): Promise<void> {
       if (await db.cell.findUnique({ where: { id: cellId }, select: { id: true } })) return;
+      // What a cell of the template reserves on its host, as a requested one does (src/hosts).
+      const workspace = workspaces.find((w) => w.id === workspaceId);
+      const loaded = workspace ? await configs.load(workspace.path) : undefined;
+      const template = loaded?.ok ? loaded.templates.find((t) => t.id === templateId) : undefined;
       await db.cell.create({
         data: {
           id: cellId,
@@ -166,6 +171,7 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
           baseRef: baseCommit,
           poolState: 'pooled',
           poolKey: key,
+          ...reservationOf(template?.resources),
         },
       });
       await recordAction(db, cellId, { action: 'create', by: 'pool' });

@@ -4,6 +4,8 @@
 
 /** The provisioning steps, in order, and the compensation-only step `teardown`. */
 export const Step = {
+  /** Choose the host (src/hosts/placement.ts); a cell waits here, `queued`, until one has room. */
+  place: 'place',
   validate: 'validate',
   worktree: 'worktree',
   ports: 'ports',
@@ -75,6 +77,9 @@ export const ErrorType = {
   NotificationRejected: 'NotificationRejected',
   /** The receiver was not reached (connection error, timeout, 5xx, 408, 425, 429): retried. */
   NotificationUndelivered: 'NotificationUndelivered',
+  // hosts
+  /** The cell's host stopped heartbeating for the grace period (its worker, or the machine, is gone). */
+  HostLost: 'HostLost',
   // the workflow itself
   ProvisioningFailed: 'ProvisioningFailed',
   CleanupFailed: 'CleanupFailed',

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import { type Db, isUniqueViolation } from '../db/client.js';
+import { hostWorkspaces, reservationOf } from '../hosts/registry.js';
 import { claimFromPool } from '../pools/claim.js';
 import { type DryRunDeps, dryRun } from '../templates/dryRun.js';
-import type { Finding } from '../templates/findings.js';
+import { error, type Finding } from '../templates/findings.js';
 import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
 import { provisionCell } from '../workflows/provisionCell.js';
 import { recordAction, recordEvent } from './events.js';
@@ -67,11 +68,13 @@ export async function createCell(
   const validation = await dryRun(deps, { ...request, templateId: request.template });
   if ('unknownWorkspace' in validation) return { kind: 'unknown-workspace', workspace: request.workspace };
   if (!validation.ok || !validation.options) return { kind: 'invalid', findings: validation.findings };
+  const refused = request.host ? await checkHost(deps.db, request.host, validation.workspace.id) : undefined;
+  if (refused) return { kind: 'invalid', findings: [refused] };
   try {
     const cell = await startCell(
       deps,
       validation.workspace,
-      { ...request, options: validation.options },
+      { ...request, options: validation.options, ...reservationOf(validation.template?.resources) },
       { idempotencyKey, requestHash, createdBy },
     );
     return { kind: 'accepted', cell };
@@ -80,6 +83,35 @@ export async function createCell(
     if (winner) return answer(winner);
     throw error;
   }
+}
+
+/** Why a request may not name this host (a finding), or undefined when it may. */
+async function checkHost(db: Db, id: string, workspaceId: string): Promise<Finding | undefined> {
+  const host = await db.host.findUnique({ where: { id } });
+  const known = async () =>
+    (await db.host.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((h) => h.id).join(', ');
+  if (!host) {
+    return error(
+      'host',
+      `no host "${id}" is registered`,
+      `Name one of: ${(await known()) || '(none)'} — or leave host out to let placement choose.`,
+    );
+  }
+  if (host.drained) {
+    return error(
+      'host',
+      `host "${id}" is drained: it takes no new cells`,
+      `Undrain it (hive hosts undrain ${id}), name another host, or leave host out.`,
+    );
+  }
+  if (!hostWorkspaces(host).includes(workspaceId)) {
+    return error(
+      'host',
+      `host "${id}" has no clone of workspace "${workspaceId}"`,
+      `Add the workspace to that host's HIVE_WORKSPACES, or leave host out.`,
+    );
+  }
+  return undefined;
 }
 
 /** SHA-256 of the request as validated (keys sorted): equal for equal requests however they were sent. */
@@ -170,7 +202,7 @@ export async function startCellWorkflow(
 async function startCell(
   deps: CreateCellDeps,
   workspace: Workspace,
-  request: CellRequest & { options: OptionValues },
+  request: CellRequest & { options: OptionValues } & ReturnType<typeof reservationOf>,
   {
     idempotencyKey,
     requestHash,
@@ -197,6 +229,10 @@ async function startCell(
       requestHash,
       createdBy,
       ...notifyColumns(request.notify),
+      // Named by the request: placement takes it as it is (src/hosts/placement.ts).
+      host: request.host,
+      reserveCpu: request.reserveCpu,
+      reserveMemoryMb: request.reserveMemoryMb,
     },
   });
   await recordAction(deps.db, id, { action: 'create', by: createdBy ?? 'local' });

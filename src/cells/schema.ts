@@ -1,5 +1,6 @@
 import '../config/zodMessages.js';
 import { z } from 'zod';
+import { HostId } from '../hosts/schema.js';
 import { cellIdPattern } from './ids.js';
 import { cellActions, cellStatuses, notifiedStatuses } from './status.js';
 
@@ -79,6 +80,9 @@ export const CellRequest = z
       .describe("Where the cell's branch starts; default the workspace's HEAD"),
     notify: NotifyTarget.optional().describe(
       'Tell an agent runner when the cell is ready, failed, cancelled or archived: a webhook or a Temporal signal',
+    ),
+    host: HostId.optional().describe(
+      'Provision on this host (GET /hosts); default: the live host with the workspace and the most headroom',
     ),
   })
   .strict();

@@ -2,10 +2,12 @@
 // deterministic sandbox bundle.
 export const cellStatuses = [
   'pending',
+  'queued',
   'provisioning',
   'ready',
   'degraded',
   'failed',
+  'lost',
   'rolling_back',
   'rolled_back',
   'cancelling',
@@ -16,11 +18,15 @@ export const cellStatuses = [
 ] as const;
 export type CellStatus = (typeof cellStatuses)[number];
 
-/** Resting states: nothing happens until a person acts (or, for failed, the preserve timer). */
+/**
+ * Resting states: nothing happens until a person acts (or, for failed, the preserve timer; for
+ * lost, its host's return).
+ */
 export const restingStatuses: readonly CellStatus[] = [
   'ready',
   'degraded',
   'failed',
+  'lost',
   'rolled_back',
   'cancelled',
   'archived',
@@ -33,6 +39,7 @@ export const restingStatuses: readonly CellStatus[] = [
 export const notifiedStatuses = [
   'ready',
   'failed',
+  'lost',
   'rolled_back',
   'cancelled',
   'archived',
@@ -49,10 +56,15 @@ export type CellAction = (typeof cellActions)[number];
 /** What a person may do to a cell in each state (the API answers 409 for anything else). */
 export const allowedActions: Record<CellStatus, CellAction[]> = {
   pending: ['cancel'],
+  // Waiting for a host with room (placement): nothing exists yet.
+  queued: ['cancel'],
   provisioning: ['cancel'],
   ready: ['archive', 'service'],
   degraded: ['archive', 'service'],
   failed: ['retry', 'cancel'],
+  // Its host stopped answering: everything it has is kept there; it resumes when the host returns.
+  // Cancel and archive are obeyed then (the clean-up runs on that host).
+  lost: ['cancel', 'archive'],
   rolling_back: [],
   // Brought back from what its last removal saved (or, with nothing saved, from its branch).
   rolled_back: ['restore'],

@@ -39,6 +39,8 @@ async function serve(parts: StackParts): Promise<void> {
     stack.apiUrl && `  API docs     ${stack.apiUrl}/docs`,
     stack.temporalUiUrl && `  Temporal UI  ${stack.temporalUiUrl}`,
     `  Temporal     ${stack.temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
+    parts.worker &&
+      `  Host         ${config.hostId} (task queue ${config.temporal.taskQueue}@${config.hostId})`,
     `  Data         ${config.dataDir}`,
     `  Workspaces   ${config.workspaces.map((w) => `${w.id}=${w.path}`).join(', ') || '(none: set HIVE_WORKSPACES)'}`,
   ];
@@ -70,8 +72,13 @@ export function registerServiceCommands(program: Command): void {
 
   program
     .command('worker')
-    .description('Only the Temporal worker (Temporal at TEMPORAL_ADDRESS)')
-    .action(() => serve({ api: false, worker: true, embeddedTemporal: false }));
+    .description('Only the Temporal worker (Temporal at TEMPORAL_ADDRESS): one host of several')
+    .option('--host <id>', "This host's id (HIVE_HOST_ID; default: the machine's name)")
+    .action((options: { host?: string }) => {
+      // One setting, one source: the flag is HIVE_HOST_ID, validated with the rest of the config.
+      if (options.host) process.env.HIVE_HOST_ID = options.host;
+      return serve({ api: false, worker: true, embeddedTemporal: false });
+    });
 
   program
     .command('setup')

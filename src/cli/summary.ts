@@ -68,7 +68,7 @@ export function printDetail(cell: CellDetail): void {
   print(`  ${c.dim('status'.padEnd(18))} ${cell.status}${cell.host ? c.dim(` on ${cell.host}`) : ''}`);
   print(`  ${c.dim('created'.padEnd(18))} ${cell.createdAt}`);
   if (cell.status === 'ready' || cell.status === 'degraded') printReady(cell);
-  else if (cell.failure || ['cancelled', 'rolled_back', 'cleanup_failed'].includes(cell.status))
+  else if (cell.failure || ['cancelled', 'rolled_back', 'cleanup_failed', 'lost'].includes(cell.status))
     printFailure(cell);
   if (cell.progress.operation) print(`  ${c.dim('now'.padEnd(18))} ${cell.progress.operation}`);
   if (cell.archive?.ref) print(`  ${c.dim('archived work'.padEnd(18))} ${cell.archive.ref}`);

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_HOST_GRACE_MS, DEFAULT_HOST_HEARTBEAT_MS } from '../hosts/registry.js';
 
 /** A registered workspace: a git repository this service may provision cells in. */
 export interface Workspace {
@@ -81,7 +82,32 @@ export function envSchema(cwd: string) {
         .string()
         .regex(/^[\w.-]{1,100}$/, 'a host name of letters, digits, ".", "_" or "-"')
         .default(os.hostname().replace(/[^\w.-]/g, '-') || 'localhost')
-        .describe('Name of this host; port allocations are unique per host'),
+        .describe('Name of this host (hive worker --host); port allocations are unique per host'),
+      HIVE_HOST_CPUS: z.coerce
+        .number({ error: 'a number of cores' })
+        .positive('a number of cores above 0')
+        .optional()
+        .describe(
+          "Cores this host offers cells (placement subtracts their templates' resources.cpu); default: detected",
+        ),
+      HIVE_HOST_MEMORY_MB: z.coerce
+        .number({ error: 'a number of MiB' })
+        .int()
+        .positive('a number of MiB above 0')
+        .optional()
+        .describe('MiB of memory this host offers cells; default: detected'),
+      HIVE_HOST_HEARTBEAT_MS: z.coerce
+        .number({ error: 'a number of milliseconds' })
+        .int()
+        .min(100)
+        .default(DEFAULT_HOST_HEARTBEAT_MS)
+        .describe("How often this host's worker records its heartbeat and free resources"),
+      HIVE_HOST_GRACE_MS: z.coerce
+        .number({ error: 'a number of milliseconds' })
+        .int()
+        .min(500)
+        .default(DEFAULT_HOST_GRACE_MS)
+        .describe('A host silent this long takes no new cells and is declared lost (its cells are told)'),
       HIVE_PRESERVE_FAILED_MS: z.coerce
         .number({ error: 'a number of milliseconds' })
         .int()
@@ -135,6 +161,13 @@ export function envSchema(cwd: string) {
         .default('hive-cells')
         .describe('Task queue of the provisioning workflows and activities'),
       TEMPORAL_CLI_PATH: z.string().optional().describe('Path of a temporal CLI binary to use'),
+      HIVE_WORKFLOW_BUNDLE: z
+        .string()
+        .optional()
+        .transform((p) => p && path.resolve(cwd, p))
+        .describe(
+          "A prebuilt bundle of src/workflows (bundleWorkflowCode's code) the worker loads instead of bundling at start",
+        ),
       DATABASE_URL: z
         .string()
         .regex(
@@ -160,6 +193,12 @@ export function envSchema(cwd: string) {
         workspaces,
         logLevel: env.HIVE_LOG_LEVEL,
         hostId: env.HIVE_HOST_ID,
+        hosts: {
+          cpus: env.HIVE_HOST_CPUS,
+          memoryMb: env.HIVE_HOST_MEMORY_MB,
+          heartbeatMs: env.HIVE_HOST_HEARTBEAT_MS,
+          graceMs: env.HIVE_HOST_GRACE_MS,
+        },
         preserveFailedForMs: env.HIVE_PRESERVE_FAILED_MS,
         setupTimeoutMs: env.HIVE_SETUP_TIMEOUT_MS,
         stopGraceMs: env.HIVE_STOP_GRACE_MS,
@@ -173,6 +212,7 @@ export function envSchema(cwd: string) {
           namespace: env.TEMPORAL_NAMESPACE,
           taskQueue: env.TEMPORAL_TASK_QUEUE,
           cliPath: env.TEMPORAL_CLI_PATH,
+          workflowBundlePath: env.HIVE_WORKFLOW_BUNDLE,
           devServerPort: env.HIVE_TEMPORAL_PORT,
           devServerUiPort: env.HIVE_TEMPORAL_UI_PORT,
         },

@@ -205,7 +205,7 @@ export function createHiveMcpServer(hive: HiveClient): McpServer {
           .min(1)
           .optional()
           .describe(
-            'Wait for one of these statuses only, e.g. ["ready"] (default: any resting status: ready, degraded, failed, rolled_back, cancelled, archived, cleanup_failed)',
+            'Wait for one of these statuses only, e.g. ["ready"] (default: any resting status: ready, degraded, failed, lost, rolled_back, cancelled, archived, cleanup_failed)',
           ),
         timeoutSeconds: z
           .number()

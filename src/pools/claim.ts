@@ -97,6 +97,8 @@ async function compareAndSet(
         poolState: 'pooled',
         status: 'ready',
         poolKey: pool.key,
+        // A request naming a host is served by a pool cell only on that host.
+        ...(request.host ? { host: request.host } : {}),
       },
       select: { id: true },
       orderBy: { readyAt: 'asc' },

@@ -72,6 +72,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
         address: server.address,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
+        workflowBundlePath: config.temporal.workflowBundlePath,
         deps: {
           db,
           workspaces: config.workspaces,
@@ -83,6 +84,8 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           dependencyCache: config.dependencyCache,
           dataDir: config.dataDir,
         },
+        // `hive up` is one host, `hive worker --host <id>` one of several (docs/hosts.md).
+        host: { id: config.hostId, ...config.hosts },
       });
       // The workspaces' database servers were started by this worker's activities: they stop with it.
       stops.push(() => stopDatabaseServers(config.dataDir));
@@ -114,6 +117,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           configs,
           preserveFailedForMs: config.preserveFailedForMs,
           host: config.host,
+          hostGraceMs: config.hosts.graceMs,
           temporalUiUrl: 'uiUrl' in server ? server.uiUrl : undefined,
         },
         { logger: { level: config.logLevel } },

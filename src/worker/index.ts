@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Client, WorkflowIdConflictPolicy } from '@temporalio/client';
 import {
   DefaultLogger,
   type LogLevel,
@@ -8,6 +9,9 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { type Activities, type ActivityDeps, createActivities } from '../activities/index.js';
+import { type HostAgent, startHostAgent } from '../hosts/agent.js';
+import { hostTaskQueue } from '../hosts/registry.js';
+import { watchHosts } from '../workflows/hosts.js';
 
 const require = createRequire(import.meta.url);
 
@@ -20,10 +24,25 @@ export interface HiveWorkerOptions {
   workflowBundlePath?: string;
   /** Tests only: wraps the real activities, to inject a fault into one activity of a real run. */
   wrapActivities?: (activities: Activities) => Activities;
+  /**
+   * This worker is a host (`hive worker --host <id>`, or `hive up`'s one host): it also serves the
+   * host-bound activities of the cells placed on it on its own task queue, registers itself and
+   * heartbeats, and makes sure the host monitor runs. Without it, every activity runs on the
+   * shared queue (one process, no placement).
+   */
+  host?: {
+    id: string;
+    heartbeatMs: number;
+    graceMs: number;
+    cpus?: number;
+    memoryMb?: number;
+  };
 }
 
 export interface HiveWorker {
   worker: Worker;
+  /** The task queue of this host's activities, when it is a host. */
+  hostTaskQueue?: string;
   /** Its connection: a client of the same process built on it can start workflows eagerly. */
   connection: NativeConnection;
   /** Runs until shutdown() is called; resolves when in-flight tasks are drained. */
@@ -51,30 +70,77 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
     ? { workflowBundle: { codePath: options.workflowBundlePath } }
     : { workflowsPath };
-  const worker = await Worker.create({
+  const deps = options.host
+    ? { ...options.deps, host: options.host.id, hostGraceMs: options.host.graceMs }
+    : options.deps;
+  const activities = (options.wrapActivities ?? ((a) => a))(createActivities(deps));
+  const common = {
     connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    activities: (options.wrapActivities ?? ((a) => a))(createActivities(options.deps)),
-    ...workflowSource,
+    activities,
     // On shutdown, short activities get a moment to finish; long ones (supervision, readiness
     // waits) are cancelled then and resumed by the next worker: every activity is idempotent.
     shutdownGraceTime: '2 seconds',
     // Cancellation reaches an activity only in a heartbeat's response, and the SDK would throttle
     // heartbeats to 80% of the heartbeat timeout: a cancel or archive would wait up to 8 s.
     maxHeartbeatThrottleInterval: '1 second',
-  });
+  } satisfies Partial<WorkerOptions>;
+  // Workflows (and the record activities they run locally) on the shared queue: any host runs any
+  // cell's workflow, since all share Temporal and the database.
+  const worker = await Worker.create({ ...common, taskQueue: options.taskQueue, ...workflowSource });
+  const hostQueue = options.host && hostTaskQueue(options.taskQueue, options.host.id);
+  // The host-bound activities of the cells placed here, on this host's own queue.
+  const hostWorker = hostQueue ? await Worker.create({ ...common, taskQueue: hostQueue }) : undefined;
+  let agent: HostAgent | undefined;
+  if (options.host && hostQueue) {
+    agent = startHostAgent({
+      db: options.deps.db,
+      id: options.host.id,
+      taskQueue: hostQueue,
+      workspaces: options.deps.workspaces.map((w) => w.id),
+      dataDir: options.deps.dataDir ?? '.',
+      heartbeatMs: options.host.heartbeatMs,
+      cpus: options.host.cpus,
+      memoryMb: options.host.memoryMb,
+      onError: (error) => console.warn(`host ${options.host?.id}: heartbeat not recorded: ${String(error)}`),
+    });
+    await agent.registered;
+    await startHostMonitor(connection, options.namespace, options.taskQueue, options.host.graceMs);
+  }
   let running: Promise<void> | undefined;
+  const workers = [worker, ...(hostWorker ? [hostWorker] : [])];
   return {
     worker,
+    hostTaskQueue: hostQueue,
     connection,
     run() {
-      running ??= worker.run().finally(() => connection.close());
+      running ??= Promise.all(workers.map((w) => w.run()))
+        .then(() => undefined)
+        .finally(() => connection.close());
       return running;
     },
     async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await agent?.stop();
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
     },
   };
+}
+
+/** The host monitor of this task queue (src/workflows/hosts.ts): started once, whoever is first. */
+async function startHostMonitor(
+  connection: NativeConnection,
+  namespace: string,
+  taskQueue: string,
+  graceMs: number,
+) {
+  const client = new Client({ connection, namespace });
+  await client.workflow.start(watchHosts, {
+    taskQueue,
+    workflowId: `hosts-${taskQueue}`,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    // A few looks per grace period: a silent host is declared lost soon after the period ends.
+    args: [{ everyMs: Math.max(250, Math.round(graceMs / 4)) }],
+    staticSummary: 'Host monitor: declares lost a host whose heartbeat stops, and tells its cells',
+  });
 }

@@ -149,6 +149,17 @@ export function cellActivities(hostTaskQueue: string | undefined) {
 export type CellActivities = ReturnType<typeof cellActivities>;
 
 /**
+ * Placement, on the shared queue as local activities (records only): choose the cell's host, or say
+ * why it waits; and end the `place` step of a cell cancelled while it waited.
+ */
+export const placementActivities = {
+  place: (cellId: string) =>
+    localRecords.placeCell.executeWithOptions(summary('choose a host with room'), [{ cellId }]),
+  withdraw: (cellId: string) =>
+    localRecords.withdrawPlacement.executeWithOptions(summary('cancelled while queued'), [{ cellId }]),
+};
+
+/**
  * The activities of a notification's child workflow: record the event, POST it (retried with
  * exponential backoff from the worker's HIVE_NOTIFY_RETRY_MS for the policy's window; a refusal is
  * not retried), and record attempts made from workflow code (signals) or that delivery was given up.

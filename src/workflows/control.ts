@@ -38,3 +38,9 @@ export const recycleSignal = defineSignal('recycle');
 
 /** Wakes a pool's workflow to look at its cells now (a claim took one, or a person looked). */
 export const poolChangedSignal = defineSignal('changed');
+
+/**
+ * From the host monitor (src/workflows/hosts.ts): the cell's host stopped heartbeating for the
+ * grace period (`lost`, `since` its last heartbeat), or heartbeats again (`back`).
+ */
+export const hostSignal = defineSignal<[{ host: string; state: 'lost' | 'back'; since: string }]>('host');

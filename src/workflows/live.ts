@@ -10,9 +10,12 @@ import {
 } from '@temporalio/workflow';
 import { Step, serviceStep } from '../cells/catalog.js';
 import type { ServiceEvent } from '../cells/plan.js';
+import type { Failure } from '../cells/schema.js';
 import { type CellActivities, serviceCall } from './activities.js';
 import { cleanUp } from './cleanup.js';
-import { type Compensation, undoAll } from './saga.js';
+import { hostLostFailure, waitForHost } from './hostLoss.js';
+import { type Compensation, Saga, undoAll } from './saga.js';
+import { startServices } from './startServices.js';
 import type { Control, LiveState, ProvisionCellInput, ProvisionCellResult, ServiceAction } from './state.js';
 
 /** History bound: past this many events the workflow continues as new with its state. */
@@ -35,6 +38,13 @@ export async function live(
       await obey(act, state, command.service, command.action);
     }
     if (control.archive) return archive(act, control, state, cellId);
+    if (control.hostLost) {
+      const failure = hostLostFailure(Step.services, control.hostLost);
+      // Rolled back as its request asked, its work saved as an archive saves it, once the host is back.
+      if (input.onFailure === 'rollback') return archive(act, control, state, cellId, failure);
+      if ((await waitForHost(act, control, cellId, failure)) === 'back') await resume(act, state, cellId);
+      continue;
+    }
     // Bounded history: hand the state to a new run, but only with nothing pending, so no command is
     // dropped on the way (one arriving meanwhile makes the server refuse this and we loop again).
     const limit = input.historyLimit ?? MAX_HISTORY_EVENTS;
@@ -75,10 +85,41 @@ async function superviseUntilInterrupted(
     .finally(() => {
       settled = true;
     });
-  await condition(() => settled || control.archive || control.commands.length > 0);
+  await condition(
+    () => settled || control.archive || control.commands.length > 0 || control.hostLost !== undefined,
+  );
   if (!settled) scope.cancel();
+  // A lost host's worker cannot confirm the cancellation (it settles at the heartbeat timeout):
+  // the cell shows `lost` now rather than then.
+  if (control.hostLost && !settled) {
+    watching.catch((error: unknown) => log.warn('supervision ended with an error', { error }));
+    return null;
+  }
   await watching;
   return event;
+}
+
+/**
+ * The host is back: start again each service nobody stopped (one that survived is adopted), and
+ * the cell is ready; a service that does not come up leaves it degraded, for supervision to recover.
+ */
+async function resume(act: CellActivities, state: LiveState, cellId: string) {
+  await act.setStatus(cellId, 'degraded', null);
+  const { plan } = state.cell;
+  const wanted = (name: string) => !state.stopped.includes(name);
+  const services = plan.services
+    .filter((s) => wanted(s.name))
+    .map((s) => ({
+      ...s,
+      dependsOn: Object.fromEntries(Object.entries(s.dependsOn).filter(([d]) => wanted(d))),
+    }));
+  try {
+    // In dependency order, as provisioning started them; their stops are the live phase's own.
+    await startServices(act, new Saga(), { ...state.cell, plan: { ...plan, services } });
+    await act.setStatus(cellId, state.stopped.length === 0 ? 'ready' : 'degraded');
+  } catch (error) {
+    log.warn('a service did not come back with its host', { cellId, error });
+  }
 }
 
 /** A service died or turned unhealthy: report it, and restart it as its policy says. */
@@ -129,13 +170,15 @@ async function obey(act: CellActivities, state: LiveState, name: string, action:
 
 /**
  * Archive: stop services, teardown, save the worktree's work (unless discarded) and remove it (a
- * branch with commits stays), release ports.
+ * branch with commits stays), release ports. With a failure (its host lost, and the request said
+ * rollback), the same clean-up ends the cell as rolled back.
  */
 async function archive(
   act: CellActivities,
   control: Control,
   state: LiveState,
   cellId: string,
+  failure?: Failure,
 ): Promise<ProvisionCellResult> {
   const { cell } = state;
   const { plan } = cell;
@@ -148,6 +191,16 @@ async function archive(
     { name: Step.worktree, undo: () => act.removeWorktree(plan, { discard: control.discard }) },
     { name: Step.ports, undo: () => act.releasePorts(plan) },
   ];
+  if (failure) {
+    await cleanUp(act, control, {
+      cellId,
+      during: 'rolling_back',
+      end: 'rolled_back',
+      failure,
+      undo: () => undoAll(steps),
+    });
+    return { cellId, status: 'rolled_back', failure };
+  }
   await cleanUp(act, control, { cellId, during: 'archiving', end: 'archived', undo: () => undoAll(steps) });
   return { cellId, status: 'archived' };
 }

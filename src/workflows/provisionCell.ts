@@ -11,16 +11,28 @@ import type { ReadyCell } from '../cells/plan.js';
 import type { Failure } from '../cells/schema.js';
 import { type CellActivities, cellActivities } from './activities.js';
 import { cleanUp } from './cleanup.js';
-import { archiveUpdate, cancelSignal, cleanupSignal, retrySignal, serviceSignal } from './control.js';
+import {
+  archiveUpdate,
+  cancelSignal,
+  cleanupSignal,
+  hostSignal,
+  retrySignal,
+  serviceSignal,
+} from './control.js';
 import { listenForPool } from './handover.js';
+import { hostLostFailure, waitForHost } from './hostLoss.js';
 import { live } from './live.js';
 import { notifying } from './notify.js';
+import { awaitPlacement } from './placement.js';
 import { describeFailure, Saga } from './saga.js';
 import { startServices } from './startServices.js';
 import type { Control, Progress, ProvisionCellInput, ProvisionCellResult } from './state.js';
 
 /** Patch: worktree baselines at handover and retry (archive keeps only a person's work). */
 const WORKTREE_BASELINE = 'worktree-baseline';
+
+/** Patch: the `place` step (choose a host, or wait queued) before validate. */
+const PLACEMENT = 'placement';
 
 /** A preserved failed cell nobody acts on rolls back after this long (unless the request says otherwise). */
 const DEFAULT_PRESERVE_MS = 24 * 60 * 60 * 1000;
@@ -34,10 +46,17 @@ const DEFAULT_PRESERVE_MS = 24 * 60 * 60 * 1000;
  * delivered to it by a child workflow (notify.ts).
  */
 export async function provisionCell(input: ProvisionCellInput): Promise<ProvisionCellResult> {
-  const act = notifying(cellActivities(input.hostTaskQueue), input);
-  const control = listen(act, input.resume?.cell);
+  let act = notifying(cellActivities(input.hostTaskQueue), input);
+  const control = listen(() => act, input.resume?.cell);
   listenForPool(input, control);
   if (input.resume) return live(input, act, control, input.resume);
+  if (!input.hostTaskQueue && patched(PLACEMENT)) {
+    const placed = await awaitPlacement(act, control, input.cellId);
+    if (placed === 'cancelled') return rollBack(act, control, new Saga(), input.cellId);
+    // The host's queue from here on (and in every later run: continue-as-new carries the input).
+    input.hostTaskQueue = placed.taskQueue;
+    act = notifying(cellActivities(input.hostTaskQueue), input);
+  }
   const settled = await provisionUntilSettled(input, act, control);
   if ('status' in settled) return settled;
   if (control.cancel) log.warn('cancel arrived as the cell became ready; ignored (archive it instead)');
@@ -114,6 +133,8 @@ async function provisionUntilSettled(
     const scope = new CancellationScope();
     control.interruptProvisioning = () => scope.cancel();
     try {
+      // No attempt on a host known to be lost (it would wait on that host's queue, unseen).
+      if (control.hostLost) throw new Error('host lost');
       const cell = await scope.run(() => provision(act, saga, done, input));
       control.interruptProvisioning = undefined;
       await act.setStatus(cellId, 'ready');
@@ -121,6 +142,17 @@ async function provisionUntilSettled(
     } catch (error) {
       control.interruptProvisioning = undefined;
       if (control.cancel) return rollBack(act, control, saga, cellId);
+      if (control.hostLost) {
+        // Nothing can be stopped or undone there now: a rollback waits for the host on its queue;
+        // a preserved cell shows `lost` and resumes where it was when the host is back.
+        const failure = hostLostFailure(saga.current || Step.place, control.hostLost);
+        if (input.onFailure === 'rollback') return rollBack(act, control, saga, cellId, failure);
+        const outcome = await waitForHost(act, control, cellId, failure);
+        if (outcome !== 'back') return rollBack(act, control, saga, cellId);
+        done.servicesReady = false;
+        await act.setStatus(cellId, 'provisioning', null);
+        continue;
+      }
       const failure = describeFailure(saga.current, error);
       if (input.onFailure === 'rollback') return rollBack(act, control, saga, cellId, failure);
       // Preserve: stop what runs, keep worktree, logs and ports for inspection; wait for a person.
@@ -171,7 +203,7 @@ async function rollBack(
  * record says `ready` can reach the workflow in the same task as the ready transition's completion
  * (signals are handled first), and must not be lost; the live phase obeys them.
  */
-function listen(act: CellActivities, resumed: ReadyCell | undefined): Control {
+function listen(acts: () => CellActivities, resumed: ReadyCell | undefined): Control {
   const control: Control = {
     cancel: false,
     retry: false,
@@ -182,7 +214,12 @@ function listen(act: CellActivities, resumed: ReadyCell | undefined): Control {
     live: resumed,
   };
   setHandler(cancelSignal, () => {
-    if (control.live) return log.warn('cancel of a live cell ignored (archive it instead)');
+    if (control.live) {
+      // A live cell whose host is lost may be cancelled: it is archived (its work saved) once back.
+      if (control.hostLost) control.archive = true;
+      else log.warn('cancel of a live cell ignored (archive it instead)');
+      return;
+    }
     control.cancel = true;
     control.interruptProvisioning?.();
   });
@@ -191,6 +228,15 @@ function listen(act: CellActivities, resumed: ReadyCell | undefined): Control {
   });
   setHandler(cleanupSignal, () => {
     control.cleanup = true;
+  });
+  setHandler(hostSignal, ({ host, state, since }) => {
+    if (state === 'back') {
+      control.hostLost = undefined;
+      return;
+    }
+    control.hostLost = { host, since };
+    // Provisioning stops where it is; the live phase sees it in its supervision loop.
+    control.interruptProvisioning?.();
   });
   setHandler(serviceSignal, (command) => {
     control.commands.push(command);
@@ -208,7 +254,7 @@ function listen(act: CellActivities, resumed: ReadyCell | undefined): Control {
       await condition(() => control.live !== undefined);
       const plan = control.live?.plan;
       if (!plan) throw new Error('unreachable: live without a cell');
-      const inspection = await act.inspectWorktree(plan);
+      const inspection = await acts().inspectWorktree(plan);
       if (inspection.dirty.length > 0 && !force) {
         throw ApplicationFailure.create({
           type: ErrorType.WorktreeDirty,

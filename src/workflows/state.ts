@@ -8,7 +8,10 @@ export interface ProvisionCellInput {
   cellId: string;
   workspaceId: string;
   templateId: string;
-  /** Task queue of the worker on the cell's host (worktree, ports, services run there). */
+  /**
+   * Task queue of the worker on the cell's host (worktree, ports, services run there): set by
+   * placement (the `place` step) and carried across continue-as-new; unset, the shared queue.
+   */
   hostTaskQueue?: string;
   /** On a provisioning failure: keep the cell for inspection (default) or roll back at once. */
   onFailure?: OnFailure;
@@ -69,4 +72,6 @@ export interface Control {
   interruptProvisioning?: () => void;
   /** The live phase's state, once it runs (a claim of a pool cell is handed over to it). */
   state?: LiveState;
+  /** Set while the host monitor says the cell's host is lost (cleared when it is back). */
+  hostLost?: { host: string; since: string };
 }

@@ -51,9 +51,13 @@ export interface HiveProcess {
 }
 
 /** Runs `hive <command>` as a real separate process (so a test can kill -9 it). */
-export function spawnHive(command: 'up' | 'worker' | 'api', env: Record<string, string>): HiveProcess {
+export function spawnHive(
+  command: 'up' | 'worker' | 'api',
+  env: Record<string, string>,
+  args: string[] = [],
+): HiveProcess {
   let out = '';
-  const child = execa('node', [path.join(packageRoot, 'bin', 'hive.js'), command], {
+  const child = execa('node', [path.join(packageRoot, 'bin', 'hive.js'), command, ...args], {
     cwd: packageRoot,
     env: { HIVE_LOG_LEVEL: 'warn', ...env },
     extendEnv: true,

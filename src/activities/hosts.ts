@@ -1,0 +1,122 @@
+import { Step } from '../cells/catalog.js';
+import { recordEvent } from '../cells/events.js';
+import { finalStatuses } from '../cells/status.js';
+import type { Db } from '../db/client.js';
+import { type Placement, placeCell } from '../hosts/placement.js';
+import { DEFAULT_HOST_GRACE_MS, isResponsive } from '../hosts/registry.js';
+
+export interface HostsDeps {
+  db: Db;
+  /** After this long without a heartbeat a host takes no cells, and the monitor declares it lost. */
+  hostGraceMs?: number;
+}
+
+/** Hosts the monitor announced lost, and their cells' workflows (to tell them). */
+export interface HostChange {
+  host: string;
+  since: string;
+  workflowIds: string[];
+}
+
+/**
+ * Placement and the host monitor's sweep: record work on the shared queue (any worker runs them, as
+ * local activities of the workflow that asks). Both are idempotent.
+ */
+export function createHostsActivities({ db, hostGraceMs = DEFAULT_HOST_GRACE_MS }: HostsDeps) {
+  const step = (cellId: string) => ({ cellId_name_kind: { cellId, name: Step.place, kind: 'forward' } });
+
+  return {
+    /**
+     * Chooses the cell's host (src/hosts/placement.ts) and records the `place` step: succeeded with
+     * the host and why, or running with what it waits for while no host has room.
+     */
+    async placeCell({ cellId }: { cellId: string }): Promise<Placement> {
+      const placement = await placeCell(db, cellId, hostGraceMs);
+      if (placement.kind === 'unhosted') return placement;
+      const before = await db.step.findUnique({ where: step(cellId) });
+      /** The `place` step as it is now, and its event when that is news. */
+      const record = async (
+        status: 'running' | 'succeeded',
+        fields: { operation: string | null; detail?: string; endedAt?: Date },
+      ) => {
+        await db.step.upsert({
+          where: step(cellId),
+          create: { id: crypto.randomUUID(), cellId, name: Step.place, kind: 'forward', status, ...fields },
+          update: { status, ...fields },
+        });
+        if (before?.status !== status) {
+          await recordEvent(db, cellId, 'step', { name: Step.place, kind: 'forward', status, attempt: 1 });
+        }
+      };
+      if (placement.kind === 'queued') {
+        if (before?.status === 'running' && before.operation === placement.why) return placement;
+        await record('running', { operation: placement.why });
+        await recordEvent(db, cellId, 'operation', { step: Step.place, operation: placement.why });
+      } else if (before?.status !== 'succeeded') {
+        const detail = JSON.stringify({ host: placement.host, why: placement.why });
+        await record('succeeded', { operation: null, detail, endedAt: new Date() });
+      }
+      return placement;
+    },
+
+    /** A queued cell was cancelled: its `place` step ends (nothing else exists). */
+    async withdrawPlacement({ cellId }: { cellId: string }): Promise<void> {
+      await db.step.updateMany({
+        where: { cellId, name: Step.place, kind: 'forward', status: 'running' },
+        data: {
+          status: 'failed',
+          operation: null,
+          endedAt: new Date(),
+          detail: JSON.stringify({ message: 'cancelled while queued' }),
+        },
+      });
+    },
+
+    /**
+     * The host monitor's look: declares lost every host silent for the grace period, takes back
+     * the declaration of one that heartbeats again, and returns — against what the monitor has
+     * announced so far — the hosts newly lost and those back, with the workflows of their cells.
+     */
+    async sweepHosts({
+      announced,
+    }: {
+      announced: string[];
+    }): Promise<{ lost: HostChange[]; back: HostChange[] }> {
+      const now = new Date();
+      const cutoff = new Date(now.getTime() - hostGraceMs);
+      await db.host.updateMany({
+        where: { lostAt: null, heartbeatAt: { lt: cutoff } },
+        data: { lostAt: now },
+      });
+      const hosts = await db.host.findMany();
+      for (const host of hosts) {
+        if (host.lostAt && isResponsive(host, hostGraceMs, now.getTime()) && host.heartbeatAt > host.lostAt) {
+          await db.host.updateMany({ where: { id: host.id, lostAt: host.lostAt }, data: { lostAt: null } });
+          host.lostAt = null;
+        }
+      }
+      const lost = hosts.filter((h) => h.lostAt && !announced.includes(h.id));
+      const back = announced.filter((id) => !hosts.some((h) => h.id === id && h.lostAt));
+      const cellsOf = async (host: string) =>
+        (
+          await db.cell.findMany({
+            where: { host, status: { notIn: [...finalStatuses] } },
+            select: { workflowId: true },
+            orderBy: { createdAt: 'asc' },
+          })
+        ).map((c) => c.workflowId);
+      return {
+        lost: await Promise.all(
+          lost.map(async (h) => ({
+            host: h.id,
+            since: h.heartbeatAt.toISOString(),
+            workflowIds: await cellsOf(h.id),
+          })),
+        ),
+        back: await Promise.all(
+          back.map(async (host) => ({ host, since: now.toISOString(), workflowIds: await cellsOf(host) })),
+        ),
+      };
+    },
+  };
+}
