@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import getPort from 'get-port';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../src/api/app.js';
 import { unsafeBinding } from '../src/auth/binding.js';
 import { ACCESS_EXTENSION } from '../src/auth/plugin.js';
 import { createToken, hashSecret, revokeToken } from '../src/auth/tokens.js';
 import { packageRoot } from '../src/config/paths.js';
 import { createDb } from '../src/db/client.js';
+import { startHostAgent } from '../src/hosts/agent.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { eventually, spawnHive } from './support/process.js';
 import { webService, workspaceFiles } from './support/templates.js';
@@ -65,6 +66,8 @@ async function actionsOf(cellId: string, token?: string) {
 
 const GHOST_CELL = 'c00000000000';
 let localCell: string;
+/** A host registered for the walk of the host routes (by `operations()`, removed after each test). */
+const WALK_HOST = 'walk-host';
 
 describe('without any token, on loopback: local use as before', () => {
   it('lets anonymous callers do everything, recorded as local', async () => {
@@ -191,6 +194,8 @@ describe('every route in the OpenAPI document, with tokens in use', () => {
     tokens.unknown = `hive_${'A'.repeat(43)}`;
     await new Promise((r) => setTimeout(r, 5));
   });
+  // Once a host is registered, cells are placed on hosts: the walk's host leaves before cells come.
+  afterEach(() => h.db.host.deleteMany({ where: { id: WALK_HOST } }));
 
   type Operation = {
     'x-hive-access'?: string;
@@ -201,6 +206,16 @@ describe('every route in the OpenAPI document, with tokens in use', () => {
   /** Every documented route, with its params filled: `real` names demo's things, `ghost` no thing. */
   async function operations() {
     await h.app.ready();
+    const agent = startHostAgent({
+      db: h.db,
+      id: WALK_HOST,
+      taskQueue: `${h.taskQueue}@${WALK_HOST}`,
+      workspaces: [],
+      dataDir: path.dirname(h.dbFile),
+      heartbeatMs: 60_000,
+    });
+    await agent.registered;
+    await agent.stop();
     const doc = h.app.swagger() as {
       security?: unknown[];
       components?: { securitySchemes?: Record<string, unknown> };
@@ -227,6 +242,7 @@ describe('every route in the OpenAPI document, with tokens in use', () => {
           const url = template.replace(/\{(\w+)\}/g, (_, param: string) => {
             if (param === 'id') {
               if (template.startsWith('/cells')) return cell;
+              if (template.startsWith('/hosts')) return cell === GHOST_CELL ? 'ghost-host' : WALK_HOST;
               return template.startsWith('/workspaces') ? workspace : 'web';
             }
             if (param === 'service') return 'web';
@@ -263,7 +279,11 @@ describe('every route in the OpenAPI document, with tokens in use', () => {
     expect(doc.components?.securitySchemes?.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(list.length).toBeGreaterThanOrEqual(14);
-    const admin = ['DELETE /workspaces/{id}/caches/dependencies/{key}'];
+    const admin = [
+      'DELETE /workspaces/{id}/caches/dependencies/{key}',
+      'POST /hosts/{id}/drain',
+      'POST /hosts/{id}/undrain',
+    ];
     const expected = (name: string) =>
       name === 'GET /healthz'
         ? 'public'

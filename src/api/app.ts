@@ -18,6 +18,7 @@ import { cellRoutes } from './routes/cells.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { hostRoutes } from './routes/hosts.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { templateRoutes } from './routes/templates.js';
 import { workspaceRoutes } from './routes/workspaces.js';
@@ -95,6 +96,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
   await app.register(aboutRoutes(deps));
   await app.register(dashboardRoutes());
   await app.register(cellFileRoutes(deps));
+  await app.register(hostRoutes(deps));
   await app.register(mcpRoutes());
   return app;
 }

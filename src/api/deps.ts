@@ -26,6 +26,11 @@ export interface ApiDeps {
    * lets anonymous callers in (src/auth/plugin.ts).
    */
   host?: string;
+  /**
+   * After this long without a heartbeat a host shows as unresponsive (HIVE_HOST_GRACE_MS); default
+   * DEFAULT_HOST_GRACE_MS.
+   */
+  hostGraceMs?: number;
   /** Base URL of the Temporal Web UI (the embedded dev server's), for links to a cell's workflow. */
   temporalUiUrl?: string;
 }

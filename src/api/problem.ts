@@ -42,6 +42,15 @@ export class HttpProblem extends Error {
 export const cellNotFound = (id: string) =>
   new HttpProblem(404, 'cell-not-found', 'Cell not found', `No cell has id "${id}". GET /cells lists them.`);
 
+/** The one answer for a host id that names no registered host. */
+export const hostNotFound = (id: string) =>
+  new HttpProblem(
+    404,
+    'host-not-found',
+    'Host not found',
+    `No host has id "${id}". GET /hosts (hive hosts ls) lists the registered hosts.`,
+  );
+
 /** A cell has no service of that name: the one answer, naming the services it has. */
 export const serviceNotFound = (cellId: string, service: string, names: string[], none = '(none)') =>
   new HttpProblem(

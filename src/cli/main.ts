@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerMcpCommand } from '../mcp/command.js';
 import { registerCellCommands } from './cells.js';
+import { registerHostCommands } from './hosts.js';
 import { registerInitCommand } from './init/command.js';
 import { reportError } from './output.js';
 import { registerServiceCommands } from './service.js';
@@ -12,9 +13,11 @@ const program = new Command('hive').description('Hive cells: durable provisionin
 // Running Hive (up, api, worker, setup, schema) and its tokens: src/cli/service.ts, tokens.ts.
 registerServiceCommands(program);
 registerTokenCommands(program);
-// The commands people and agents use, over the HTTP API (src/cli/cells.ts, templates.ts), and init.
+// The commands people and agents use, over the HTTP API (src/cli/cells.ts, templates.ts, hosts.ts),
+// and init.
 registerCellCommands(program);
 registerTemplateCommands(program);
+registerHostCommands(program);
 registerInitCommand(program);
 registerMcpCommand(program);
 

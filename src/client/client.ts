@@ -10,6 +10,7 @@ import type {
   CellRecord,
   CellRequest,
   CellStatus,
+  Host,
   ServiceAction,
   ServiceLogs,
   TemplateDetail,
@@ -51,6 +52,22 @@ export function createHiveClient(options: HiveClientOptions = {}) {
     /** Registered workspaces and whether their config loads. */
     async listWorkspaces(): Promise<Workspace[]> {
       return (await http.json<{ workspaces: Workspace[] }>('GET', '/workspaces')).workspaces;
+    },
+
+    /** The hosts whose workers take cells, and draining them (admin). */
+    hosts: {
+      /** Every registered host: state (live, drained, unresponsive, lost), capacity, reservations. */
+      async list(): Promise<Host[]> {
+        return (await http.json<{ hosts: Host[] }>('GET', '/hosts')).hosts;
+      },
+      /** Drains a host: it takes no new cells; its cells live on. */
+      drain(id: string): Promise<Host> {
+        return http.json('POST', path('hosts', id, 'drain'));
+      },
+      /** Undrains a host: it takes new cells again. */
+      undrain(id: string): Promise<Host> {
+        return http.json('POST', path('hosts', id, 'undrain'));
+      },
     },
 
     /** Templates of a workspace, with requirements, resources and measured times. */

@@ -13,6 +13,7 @@ import type {
   Failure,
 } from '../cells/schema.js';
 import type { CellAction, CellStatus } from '../cells/status.js';
+import type { HostView as HostViewSchema } from '../hosts/schema.js';
 import type { Finding } from '../templates/findings.js';
 import type { TemplateDetail, TemplateSummary } from '../templates/views.js';
 
@@ -40,6 +41,9 @@ export type CellEnv = z.infer<typeof CellEnvSchema>;
 
 /** One registered workspace (`GET /workspaces`). */
 export type Workspace = z.infer<typeof WorkspaceViewSchema>;
+
+/** One registered host (`GET /hosts`): state, capacity, what its cells reserve, free disk, load. */
+export type Host = z.infer<typeof HostViewSchema>;
 
 export type ServiceAction = 'stop' | 'start' | 'restart';
 

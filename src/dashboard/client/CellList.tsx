@@ -3,6 +3,7 @@ import { api, errorText } from './api.js';
 import { ErrorNote, LiveIndicator, StatusBadge } from './components.js';
 import { onFeedState, subscribeFeed } from './feed.js';
 import { ago, statusLook } from './format.js';
+import { HostsPanel } from './HostsPanel.js';
 import { useCoalesced, useNow } from './hooks.js';
 import type { StreamState } from './sse.js';
 import type { CellRecord, CellStatus } from './types.js';
@@ -79,6 +80,8 @@ export function CellList() {
           </a>
         </div>
       </div>
+
+      <HostsPanel />
 
       <fieldset class="filters">
         <legend class="sr-only">Filters</legend>

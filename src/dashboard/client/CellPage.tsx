@@ -152,7 +152,7 @@ export function CellPage({ id }: { id: string }) {
     );
 
   const rows = stepRows(cell, plannedServices(template, cell.options));
-  const provisioning = cell.status === 'pending' || cell.status === 'provisioning';
+  const provisioning = ['pending', 'queued', 'provisioning'].includes(cell.status);
   const undoing = UNDOING.includes(cell.status) && cell.steps.some((s) => s.kind === 'compensation');
   const workflowUrl = info?.temporal.uiUrl
     ? `${info.temporal.uiUrl}/namespaces/${encodeURIComponent(info.temporal.namespace)}/workflows/${encodeURIComponent(cell.workflowId)}`

@@ -1,3 +1,4 @@
+import { ErrorType } from '../../cells/catalog.js';
 import { clockTime, duration } from './format.js';
 import type { CellDetail } from './types.js';
 
@@ -23,8 +24,12 @@ export function FailurePanel(props: {
     <section class="card failure" aria-labelledby="failure-title">
       <header class="card-head">
         <h2 id="failure-title">
-          {cell.status === 'cleanup_failed' ? 'Clean-up failed' : 'Provisioning failed'} at{' '}
-          <code>{failure.step}</code>
+          {cell.status === 'cleanup_failed'
+            ? 'Clean-up failed'
+            : failure.type === ErrorType.HostLost
+              ? `Host ${cell.host ?? ''} lost`
+              : 'Provisioning failed'}{' '}
+          at <code>{failure.step}</code>
         </h2>
         <span class="badge tone-bad mono">{failure.type}</span>
       </header>

@@ -28,10 +28,12 @@ export const statusLook: Record<
   { label: string; tone: 'ok' | 'busy' | 'bad' | 'warn' | 'idle' }
 > = {
   pending: { label: 'Pending', tone: 'busy' },
+  queued: { label: 'Queued', tone: 'busy' },
   provisioning: { label: 'Provisioning', tone: 'busy' },
   ready: { label: 'Ready', tone: 'ok' },
   degraded: { label: 'Degraded', tone: 'warn' },
   failed: { label: 'Failed', tone: 'bad' },
+  lost: { label: 'Host lost', tone: 'bad' },
   rolling_back: { label: 'Rolling back', tone: 'busy' },
   rolled_back: { label: 'Rolled back', tone: 'idle' },
   cancelling: { label: 'Cancelling', tone: 'busy' },

@@ -8,6 +8,7 @@ import type { ValidationReport as ValidationReportSchema } from '../../api/route
 import type { WorkspaceView as WorkspaceViewSchema } from '../../api/routes/workspaces.js';
 import type { CellDetail, CellRecord, Failure } from '../../cells/schema.js';
 import type { CellAction, CellStatus } from '../../cells/status.js';
+import type { HostView } from '../../hosts/schema.js';
 import type { Finding } from '../../templates/findings.js';
 import type { TemplateDetail, TemplateSummary } from '../../templates/views.js';
 
@@ -19,6 +20,7 @@ export type {
   CellStatus,
   Failure,
   Finding,
+  HostView,
   TemplateDetail,
   TemplateSummary,
 };
