@@ -1,29 +1,29 @@
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { webService } from '../test/support/templates.js';
-import { waitForStatus } from '../test/support/wait.js';
 import { breakdown, medianPhases, type Phase } from './breakdown.js';
 import { median, ms, shellBaseline } from './measure.js';
 import { startBenchStack } from './stack.js';
 
 const N = Number(process.argv[2] ?? 10);
 
-const { db, app, client, repo, stop, endCell } = await startBenchStack({
+const { db, hive, client, repo, stop, endCell } = await startBenchStack({
   web: { label: 'Web', services: { web: webService } },
 });
 
 async function provisionOne(i: number): Promise<{ id: string; ms: number; phases: () => Promise<Phase[]> }> {
   const postedAt = Date.now();
   const started = performance.now();
-  const response = await app.inject({
-    method: 'POST',
-    url: '/cells',
-    payload: { workspace: 'bench', template: 'web', brief: `bench ${i}` },
+  // As an agent runner does: POST, then wait on the cell's event stream until it rests.
+  const { id, workflowId } = await hive.createCell({
+    workspace: 'bench',
+    template: 'web',
+    brief: `bench ${i}`,
   });
   const acceptedAt = Date.now();
-  if (response.statusCode !== 202) throw new Error(response.body);
-  const { id, workflowId } = response.json() as { id: string; workflowId: string };
-  await waitForStatus({ db }, id, ['ready']);
+  const cell = await hive.waitForCell(id);
+  if (cell.status !== 'ready')
+    throw new Error(`cell ${id} is ${cell.status}: ${JSON.stringify(cell.failure)}`);
   const readySeenAt = Date.now();
   return {
     id,

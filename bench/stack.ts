@@ -1,11 +1,13 @@
 // The real stack a benchmark runs against, in this process: a Temporal dev server, a migrated SQLite
-// database, a worker, the API (called with app.inject) and a git workspace with the given templates.
+// database, a worker that is the one host, the API (listening on loopback, and called with
+// app.inject where HTTP is not what is measured) and a git workspace with the given templates.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { terminateGroup } from '../src/activities/processes.js';
 import { buildApp } from '../src/api/app.js';
+import { createHiveClient } from '../src/client/index.js';
 import { createDb } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { createConfigLoader } from '../src/templates/loader.js';
@@ -30,6 +32,8 @@ export async function startBenchStack(templates: Record<string, unknown>) {
     namespace: 'default',
     taskQueue,
     deps: { db, workspaces: [workspace], configs, host: 'bench', dataDir: dir },
+    // One host, as `hive up` is: its activities on the shared queue (dispatched eagerly).
+    host: { id: 'bench', heartbeatMs: 5_000, graceMs: 30_000, alone: true },
   });
   const running = worker.run();
   // As `hive up` does: the API's client on the worker's connection, workflows started eagerly
@@ -41,6 +45,12 @@ export async function startBenchStack(templates: Record<string, unknown>) {
     temporal: { client, namespace: 'default', taskQueue, eagerStart: eager },
     workspaces: [workspace],
     configs,
+  });
+  // Clients as agents run them: over HTTP, waiting on the cell's event stream.
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const hive = createHiveClient({
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
   });
   /** Not measured: a cell's workflow ended (else it keeps supervising), its services stopped. */
   async function endCell(id: string) {
@@ -55,6 +65,7 @@ export async function startBenchStack(templates: Record<string, unknown>) {
   return {
     db,
     app,
+    hive,
     client,
     repo,
     endCell,

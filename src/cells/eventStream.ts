@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../db/client.js';
+import { nextEvent } from './events.js';
 import { restingStatuses } from './status.js';
 
 export interface StreamedEvent {
@@ -75,7 +75,7 @@ export async function* cellEventStream(
         yield { event: 'end', data: { status } };
         return;
       }
-      await sleep(POLL_MS);
+      await nextEvent(cellId, POLL_MS);
     }
   }
 }

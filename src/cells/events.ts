@@ -1,3 +1,4 @@
+import { EventEmitter, once } from 'node:events';
 import type { Db } from '../db/client.js';
 
 export type CellEventType = 'status' | 'step' | 'operation' | 'plan' | 'archive' | 'action' | 'notification';
@@ -17,6 +18,21 @@ export interface ActionEvent {
 /** Appends to a cell's event log (the source of GET /cells/:id/events). Never fails its caller. */
 export async function recordEvent(db: Db, cellId: string, type: CellEventType, data: object): Promise<void> {
   await db.cellEvent.create({ data: { cellId, type, data: JSON.stringify(data) } }).catch(() => undefined);
+  recorded.emit(cellId);
+  recorded.emit(ANY_CELL);
+}
+
+/**
+ * Event streams poll the records (a worker in another process writes them too); one in the process
+ * that wrote an event is woken at once instead of at its next poll (`hive up`: API and worker share
+ * a process, and a client waiting for `ready` hears it a poll period sooner).
+ */
+const recorded = new EventEmitter().setMaxListeners(0);
+const ANY_CELL = '*';
+
+/** Resolves when this process records an event of the cell (any cell: no id), or after `ms`. */
+export async function nextEvent(cellId: string | undefined, ms: number): Promise<void> {
+  await once(recorded, cellId ?? ANY_CELL, { signal: AbortSignal.timeout(ms) }).catch(() => undefined);
 }
 
 /** Records who did what to a cell (an `action` event). */

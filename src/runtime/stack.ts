@@ -22,6 +22,8 @@ export interface RunningStack {
   apiUrl?: string;
   temporalAddress: string;
   temporalUiUrl?: string;
+  /** The task queue of this host's activities (the shared one when `hive up` runs alone). */
+  hostTaskQueue?: string;
   stop(): Promise<void>;
 }
 
@@ -85,7 +87,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           dataDir: config.dataDir,
         },
         // `hive up` is one host, `hive worker --host <id>` one of several (docs/hosts.md).
-        host: { id: config.hostId, ...config.hosts },
+        host: { id: config.hostId, ...config.hosts, alone: parts.embeddedTemporal },
       });
       // The workspaces' database servers were started by this worker's activities: they stop with it.
       stops.push(() => stopDatabaseServers(config.dataDir));
@@ -137,6 +139,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
       apiUrl,
       temporalAddress: server.address,
       temporalUiUrl: 'uiUrl' in server ? server.uiUrl : undefined,
+      hostTaskQueue: worker?.hostTaskQueue,
       stop,
     };
   } catch (error) {

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/worker';
 import { type Activities, type ActivityDeps, createActivities } from '../activities/index.js';
 import { type HostAgent, startHostAgent } from '../hosts/agent.js';
-import { hostTaskQueue } from '../hosts/registry.js';
+import { hostTaskQueue, isResponsive } from '../hosts/registry.js';
 import { watchHosts } from '../workflows/hosts.js';
 
 const require = createRequire(import.meta.url);
@@ -36,6 +36,13 @@ export interface HiveWorkerOptions {
     graceMs: number;
     cpus?: number;
     memoryMb?: number;
+    /**
+     * The one-machine deployment (`hive up`): with no other live host, serve the host-bound
+     * activities on the shared queue itself, so Temporal hands each one straight back to this
+     * worker with the workflow task that scheduled it (eager dispatch: only on the workflow's own
+     * queue). A host joining later refuses to start while such a host is live.
+     */
+    alone?: boolean;
   };
 }
 
@@ -88,9 +95,12 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
   // Workflows (and the record activities they run locally) on the shared queue: any host runs any
   // cell's workflow, since all share Temporal and the database.
   const worker = await Worker.create({ ...common, taskQueue: options.taskQueue, ...workflowSource });
-  const hostQueue = options.host && hostTaskQueue(options.taskQueue, options.host.id);
+  const hostQueue = options.host && (await chooseHostQueue(options.deps.db, options.taskQueue, options.host));
   // The host-bound activities of the cells placed here, on this host's own queue.
-  const hostWorker = hostQueue ? await Worker.create({ ...common, taskQueue: hostQueue }) : undefined;
+  const hostWorker =
+    hostQueue && hostQueue !== options.taskQueue
+      ? await Worker.create({ ...common, taskQueue: hostQueue })
+      : undefined;
   let agent: HostAgent | undefined;
   if (options.host && hostQueue) {
     agent = startHostAgent({
@@ -125,6 +135,28 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
       await running;
     },
   };
+}
+
+/**
+ * The task queue of this host's activities: its own (`<queue>@<id>`), or the shared queue for a
+ * host running alone. Refuses to join hosts of which one serves the shared queue itself: this
+ * worker's workflow worker polls that queue too and would run the other host's activities here.
+ */
+async function chooseHostQueue(
+  db: ActivityDeps['db'],
+  taskQueue: string,
+  host: NonNullable<HiveWorkerOptions['host']>,
+): Promise<string> {
+  const others = (await db.host.findMany({ where: { id: { not: host.id }, lostAt: null } })).filter((h) =>
+    isResponsive(h, host.graceMs),
+  );
+  const owner = others.find((h) => h.taskQueue === taskQueue);
+  if (owner) {
+    throw new Error(
+      `host ${owner.id} runs alone (hive up) and serves the task queue ${taskQueue} itself; to run several hosts, run the API with \`hive api\` and each host with \`hive worker --host <id>\``,
+    );
+  }
+  return host.alone && others.length === 0 ? taskQueue : hostTaskQueue(taskQueue, host.id);
 }
 
 /** The host monitor of this task queue (src/workflows/hosts.ts): started once, whoever is first. */

@@ -31,6 +31,9 @@ import type { Control, Progress, ProvisionCellInput, ProvisionCellResult } from 
 /** Patch: worktree baselines at handover and retry (archive keeps only a person's work). */
 const WORKTREE_BASELINE = 'worktree-baseline';
 
+/** Patch: the worktree baseline noted while the prompt is assembled, not after. */
+const PROMPT_BESIDE_BASELINE = 'prompt-beside-baseline';
+
 /** Patch: the `place` step (choose a host, or wait queued) before validate. */
 const PLACEMENT = 'placement';
 
@@ -113,8 +116,17 @@ async function provision(
     await saga.step(Step.services, () => startServices(act, saga, cell));
     done.servicesReady = true;
   }
-  await saga.step(Step.prompt, () => act.assemblePrompt(cell));
+  const prompting = saga.step(Step.prompt, () => act.assemblePrompt(cell));
   // Handed to a person: what setup and services left is the template's; archive keeps what follows.
+  // The prompt writes only under .hive/, which the baseline never lists: both run at once.
+  if (patched(PROMPT_BESIDE_BASELINE)) {
+    const baseline = patched(WORKTREE_BASELINE) ? act.recordWorktreeBaseline(plan) : undefined;
+    const [prompt, noted] = await Promise.allSettled([prompting, baseline]);
+    if (prompt.status === 'rejected') throw prompt.reason;
+    if (noted.status === 'rejected') throw noted.reason;
+    return cell;
+  }
+  await prompting;
   if (patched(WORKTREE_BASELINE)) await act.recordWorktreeBaseline(plan);
   return cell;
 }

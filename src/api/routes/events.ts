@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.js';
+import { nextEvent } from '../../cells/events.js';
 import { restingStatuses } from '../../cells/status.js';
 import type { Db } from '../../db/client.js';
 import type { ApiDeps } from '../deps.js';
@@ -63,7 +63,7 @@ async function* cellFeed(q: FeedQuery) {
         return;
       }
     }
-    await sleep(POLL_MS);
+    await nextEvent(undefined, POLL_MS);
   }
 }
 
