@@ -4,8 +4,8 @@ import os from 'node:os';
 import { execa } from 'execa';
 import getPort, { portNumbers } from 'get-port';
 import semver from 'semver';
-import { simpleGit } from 'simple-git';
 import which from 'which';
+import { git, gitSays } from '../activities/git.js';
 
 // Read-only probes of the real host, used by the dry run. None of them changes anything.
 
@@ -86,19 +86,13 @@ export async function availableMemoryMb(): Promise<number> {
 
 /** The commit a ref names in a repository, or undefined when it does not resolve. */
 export async function resolveCommit(repo: string, ref: string): Promise<string | undefined> {
-  try {
-    const git = simpleGit(repo);
-    if (!(await git.checkIsRepo())) return undefined;
-    return (await git.revparse(['--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  // One git process, run directly: this is on every request's path (the dry run and the plan).
+  return (
+    (await git(repo, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => '')).trim() ||
+    undefined
+  );
 }
 
 export async function isGitRepo(dir: string): Promise<boolean> {
-  try {
-    return await simpleGit(dir).checkIsRepo();
-  } catch {
-    return false;
-  }
+  return gitSays(dir, ['rev-parse', '--is-inside-work-tree']);
 }

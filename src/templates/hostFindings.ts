@@ -221,6 +221,7 @@ export async function checkCapacity(
 }
 
 export async function checkRepository(workspace: Workspace, baseRef: string): Promise<Finding[]> {
+  if (await resolveCommit(workspace.path, baseRef)) return [];
   if (!(await isGitRepo(workspace.path))) {
     return [
       error(
@@ -230,16 +231,13 @@ export async function checkRepository(workspace: Workspace, baseRef: string): Pr
       ),
     ];
   }
-  if (!(await resolveCommit(workspace.path, baseRef))) {
-    return [
-      error(
-        'baseRef',
-        `"${baseRef}" does not name a commit in ${workspace.path}`,
-        'Use an existing branch, tag or commit (default HEAD needs at least one commit).',
-      ),
-    ];
-  }
-  return [];
+  return [
+    error(
+      'baseRef',
+      `"${baseRef}" does not name a commit in ${workspace.path}`,
+      'Use an existing branch, tag or commit (default HEAD needs at least one commit).',
+    ),
+  ];
 }
 
 /** Prompt files and folders exist and, with symlinks followed, stay inside the workspace. */
