@@ -110,7 +110,8 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
           continue;
         }
         const fresh = key !== undefined && cell.poolKey === key;
-        const usable = ['pending', 'provisioning', 'ready'].includes(cell.status);
+        // A queued one waits for a host with room: still on its way, not broken.
+        const usable = ['pending', 'queued', 'provisioning', 'ready'].includes(cell.status);
         if (fresh && usable) {
           kept.push({ id: cell.id, ready: cell.status === 'ready' });
           continue;

@@ -36,7 +36,7 @@ export async function poolView(db: Db, workspace: Workspace, template: Template)
       if (!['archived', 'cancelled', 'rolled_back'].includes(cell.status)) view.recycling++;
     } else if (cell.poolKey !== key) view.recycling++;
     else if (cell.status === 'ready') view.ready++;
-    else if (cell.status === 'pending' || cell.status === 'provisioning') view.warming++;
+    else if (['pending', 'queued', 'provisioning'].includes(cell.status)) view.warming++;
     else view.recycling++;
   }
   return view;

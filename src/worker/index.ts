@@ -124,8 +124,25 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
     hostTaskQueue: hostQueue,
     connection,
     run() {
-      running ??= Promise.all(workers.map((w) => w.run()))
-        .then(() => undefined)
+      const stopAll = () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      };
+      // One of the two failing takes the other down (half a host is not a host); both are waited for.
+      running ??= Promise.allSettled(
+        workers.map(async (w) => {
+          try {
+            await w.run();
+          } finally {
+            stopAll();
+          }
+        }),
+      )
+        .then((outcomes) => {
+          const failed = outcomes.find((o) => o.status === 'rejected');
+          if (failed) throw failed.reason;
+        })
+        // A host whose workers stopped (shut down, or failed) must not look alive: no heartbeat.
+        .finally(() => agent?.stop())
         .finally(() => connection.close());
       return running;
     },
