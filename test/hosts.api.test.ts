@@ -200,6 +200,30 @@ describe('hive hosts', () => {
     expect(unknown.stderr).toContain('hive: Host not found (404)');
     expect(unknown.stderr).toContain('No host has id "nowhere". GET /hosts (hive hosts ls)');
   });
+
+  it('cells create --host records the host the request names; an unknown one is refused', async () => {
+    const before = await h.db.cell.count();
+    const refused = await hive(url, ['cells', 'create', '-t', 'web', '-b', 'x', '--host', 'nowhere']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('host: no host "nowhere" is registered');
+    expect(await h.db.cell.count()).toBe(before);
+
+    const created = await hive(url, [
+      'cells',
+      'create',
+      '-t',
+      'web',
+      '-b',
+      'x',
+      '--host',
+      'host-a',
+      '--detach',
+      '--json',
+    ]);
+    expect(created.exitCode, created.stderr).toBe(0);
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    expect((await h.db.cell.findUniqueOrThrow({ where: { id } })).host).toBe('host-a');
+  });
 });
 
 // Last: once a token exists, every request needs one.

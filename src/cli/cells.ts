@@ -20,6 +20,7 @@ interface CreateOptions {
   base?: string;
   name?: string;
   onFailure?: 'preserve' | 'rollback';
+  host?: string;
   constraint: string[];
   success: string[];
   idempotencyKey?: string;
@@ -59,6 +60,7 @@ export function registerCellCommands(program: Command): void {
         .choices(['preserve', 'rollback'])
         .default('preserve'),
     )
+    .option('--host <id>', 'provision on this host (hive hosts ls); default: the one with the most room')
     .option('--constraint <text>', 'a rule the agent must follow, repeatable', collect, [])
     .option('--success <text>', 'how the agent knows it is done, repeatable', collect, [])
     .option('--idempotency-key <key>', 'the same key returns the same cell instead of a second one')
@@ -75,6 +77,7 @@ export function registerCellCommands(program: Command): void {
             name: options.name,
             baseRef: options.base,
             onFailure: options.onFailure,
+            host: options.host,
             constraints: options.constraint,
             successCriteria: options.success,
             options: await templateOptions(client, workspace, options.template, options.option),
