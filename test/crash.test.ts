@@ -1,20 +1,20 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import getPort from 'get-port';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSameProcess, terminateGroup } from '../src/activities/processes.js';
 import type { CellDetail } from '../src/cells/schema.js';
 import { cellDetail } from '../src/cells/views.js';
-import { createGitRepo } from './support/gitRepo.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import {
+  embeddedStack,
   eventually,
   type HiveProcess,
   isAlive,
   nodeProcessesIn,
   pidsMatching,
+  removeEmbeddedStack,
   spawnHive,
+  spawnWorker,
 } from './support/process.js';
 import { workspaceFiles } from './support/templates.js';
 
@@ -60,13 +60,7 @@ describe('kill -9 of the worker in the middle of the services step', () => {
   });
 
   const worker = () => {
-    const w = spawnHive('worker', {
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: h.taskQueue,
-      DATABASE_URL: `file:${h.dbFile}`,
-      HIVE_WORKSPACES: `demo=${h.workspace.path}`,
-      HIVE_HOST_ID: 'test-host',
-    });
+    const w = spawnWorker(h);
     workers.push(w);
     return w;
   };
@@ -131,31 +125,22 @@ describe('kill -9 of the worker in the middle of the services step', () => {
 });
 
 describe('kill -9 of the whole embedded stack, then start it again', () => {
-  let dataDir: string;
-  let repo: string;
+  let stack: Awaited<ReturnType<typeof embeddedStack>>;
   let env: Record<string, string>;
   let up: HiveProcess | undefined;
   const api = (p: string) => `http://127.0.0.1:${env.HIVE_PORT}${p}`;
   const getCell = async (id: string) => (await (await fetch(api(`/cells/${id}`))).json()) as CellDetail;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'hive-crash-'));
-    repo = await createGitRepo(files);
-    env = {
-      HIVE_DATA_DIR: dataDir,
-      HIVE_PORT: String(await getPort()),
-      HIVE_TEMPORAL_PORT: String(await getPort()),
-      HIVE_TEMPORAL_UI_PORT: String(await getPort()),
-      HIVE_WORKSPACES: `app=${repo}`,
-    };
+    stack = await embeddedStack('hive-crash-', files);
+    ({ env } = stack);
   });
   afterAll(async () => {
-    up?.child.kill('SIGKILL');
-    for (const pid of await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT} `)) process.kill(pid, 'SIGKILL');
-    // The cell's own service outlives Hive by design; this test owns it, so it ends it.
-    for (const pid of await nodeProcessesIn(repo, 'slow.js')) process.kill(pid, 'SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(repo, { recursive: true, force: true });
+    if (!stack) return;
+    await removeEmbeddedStack(stack, up, async () => {
+      // The cell's own service outlives Hive by design; this test owns it, so it ends it.
+      for (const pid of await nodeProcessesIn(stack.repo, 'slow.js')) process.kill(pid, 'SIGKILL');
+    });
   });
 
   it('the in-flight cell finishes from the dev server history; a host restart is reconciled', async () => {

@@ -9,7 +9,7 @@ import type { CellDetail } from '../src/cells/schema.js';
 import { cellDetail } from '../src/cells/views.js';
 import { listHosts } from '../src/hosts/registry.js';
 import { createHarness, type Harness, onPostgres } from './support/harness.js';
-import { eventually, type HiveProcess, isAlive, spawnHive } from './support/process.js';
+import { eventually, type HiveProcess, isAlive, spawnWorker } from './support/process.js';
 import { httpServer, webService } from './support/templates.js';
 import { waitForStatus } from './support/wait.js';
 
@@ -44,12 +44,9 @@ describe.runIf(onPostgres)('several hosts on one PostgreSQL and one Temporal', (
   const workers = new Map<HostId, HiveProcess>();
 
   const startHost = (id: HostId) => {
-    const w = spawnHive(
-      'worker',
+    const w = spawnWorker(
+      h,
       {
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_TASK_QUEUE: h.taskQueue,
-        DATABASE_URL: h.dbUrl,
         HIVE_WORKSPACES: `demo=${path.join(root, id, 'demo')}`,
         HIVE_DATA_DIR: path.join(root, id, 'data'),
         HIVE_HOST_CPUS: String(hosts[id].cpus),

@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencyCacheDir, listDependencyCache } from '../src/cache/dependencies.js';
 import { client, serverPaths } from '../src/databases/server.js';
 import { environmentOutcome, requestCell } from './support/cells.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
-import { eventually, type HiveProcess, spawnHive } from './support/process.js';
+import { eventually, type HiveProcess, spawnWorker } from './support/process.js';
 
 // kill -9 of the worker while a dependency install or a database seed runs: the next worker finishes
 // the cell, and what was half done is never used (the cache holds whole entries only, the template
@@ -61,14 +61,7 @@ afterAll(async () => {
 
 const dataDir = () => path.dirname(h.dbFile);
 const worker = async () => {
-  const w = spawnHive('worker', {
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TEMPORAL_TASK_QUEUE: h.taskQueue,
-    DATABASE_URL: `file:${h.dbFile}`,
-    HIVE_DATA_DIR: dataDir(),
-    HIVE_WORKSPACES: `demo=${h.workspace.path}`,
-    HIVE_HOST_ID: 'test-host',
-  });
+  const w = spawnWorker(h, { HIVE_DATA_DIR: dataDir() });
   workers.push(w);
   await w.ready;
   return w;

@@ -1,14 +1,18 @@
-import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import getPort from 'get-port';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellDetail } from '../src/cells/schema.js';
 import { createDb, type Db } from '../src/db/client.js';
 import type { TemplateDetail } from '../src/templates/views.js';
-import { createGitRepo } from './support/gitRepo.js';
-import { eventually, type HiveProcess, pidsMatching, spawnHive } from './support/process.js';
+import {
+  embeddedStack,
+  eventually,
+  type HiveProcess,
+  pidsMatching,
+  removeEmbeddedStack,
+  spawnHive,
+} from './support/process.js';
 import { workspaceFiles } from './support/templates.js';
 
 // A server that takes a moment to listen: a refill is long enough to kill everything during it.
@@ -123,26 +127,17 @@ describe('kill -9 of everything during a pool refill and during a claim', () => 
   };
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'hive-pool-crash-'));
-    repo = await createGitRepo(files);
-    env = {
-      HIVE_DATA_DIR: dataDir,
-      HIVE_PORT: String(await getPort()),
-      HIVE_TEMPORAL_PORT: String(await getPort()),
-      HIVE_TEMPORAL_UI_PORT: String(await getPort()),
-      HIVE_WORKSPACES: `app=${repo}`,
-    };
+    ({ dataDir, repo, env } = await embeddedStack('hive-pool-crash-', files));
   });
   afterAll(async () => {
-    up?.child.kill('SIGKILL');
-    for (const pid of await pidsMatching(`--port ${env.HIVE_TEMPORAL_PORT} `)) process.kill(pid, 'SIGKILL');
-    for (const pid of await readdir('/proc').catch(() => [] as string[])) {
-      const cwd = /^\d+$/.test(pid) ? await readlink(`/proc/${pid}/cwd`).catch(() => '') : '';
-      if (cwd.startsWith(repo)) process.kill(Number(pid), 'SIGKILL');
-    }
-    await db?.$disconnect();
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(repo, { recursive: true, force: true });
+    if (!env) return;
+    await removeEmbeddedStack({ dataDir, repo, env }, up, async () => {
+      for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+        const cwd = /^\d+$/.test(pid) ? await readlink(`/proc/${pid}/cwd`).catch(() => '') : '';
+        if (cwd.startsWith(repo)) process.kill(Number(pid), 'SIGKILL');
+      }
+      await db?.$disconnect();
+    });
   });
 
   it('the pool converges to its size with nothing left over, and the request in flight gets one cell', async () => {

@@ -50,6 +50,14 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
     (await db.cell.updateMany({ where: { id, poolState: 'pooled' }, data: { poolState: 'recycled' } }))
       .count === 1;
 
+  /** A pool's workspace, its config as it loads now, and the template in it (each may be missing). */
+  const templateOf = async (workspaceId: string, templateId: string) => {
+    const workspace = workspaces.find((w) => w.id === workspaceId);
+    const loaded = workspace ? await configs.load(workspace.path) : undefined;
+    const template = loaded?.ok ? loaded.templates.find((t) => t.id === templateId) : undefined;
+    return { workspace, loaded, template };
+  };
+
   return {
     /**
      * One look at a pool: its size and key from the current config and HEAD, its cells counted,
@@ -63,9 +71,7 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
       workspaceId: string;
       templateId: string;
     }): Promise<PoolReconciliation> {
-      const workspace = workspaces.find((w) => w.id === workspaceId);
-      const loaded = workspace ? await configs.load(workspace.path) : undefined;
-      const template = loaded?.ok ? loaded.templates.find((t) => t.id === templateId) : undefined;
+      const { workspace, loaded, template } = await templateOf(workspaceId, templateId);
       const baseCommit = workspace && (await resolveCommit(workspace.path, 'HEAD'));
       const size = baseCommit ? poolSize(template) : 0;
       const key = template && baseCommit ? poolKey(template, baseCommit) : undefined;
@@ -154,9 +160,7 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
     }): Promise<void> {
       if (await db.cell.findUnique({ where: { id: cellId }, select: { id: true } })) return;
       // What a cell of the template reserves on its host, as a requested one does (src/hosts).
-      const workspace = workspaces.find((w) => w.id === workspaceId);
-      const loaded = workspace ? await configs.load(workspace.path) : undefined;
-      const template = loaded?.ok ? loaded.templates.find((t) => t.id === templateId) : undefined;
+      const { template } = await templateOf(workspaceId, templateId);
       await db.cell.create({
         data: {
           id: cellId,

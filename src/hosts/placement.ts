@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js';
-import { type HostRow, hostWorkspaces, isResponsive, type Reservation, reservations } from './registry.js';
+import { answers, type HostRow, hostWorkspaces, type Reservation, reservations } from './registry.js';
 
 /**
  * Where a cell goes: `placed` on a host (its task queue serves the cell's host-bound activities),
@@ -51,7 +51,7 @@ export async function placeCell(db: Db, cellId: string, graceMs: number): Promis
       const host = hosts.find((h) => h.id === cell.host);
       // A host name no registered host has: a cell recorded before hosts registered.
       if (!host) return { kind: 'unhosted' };
-      if (host.lostAt || !isResponsive(host, graceMs)) {
+      if (!answers(host, graceMs)) {
         return { kind: 'queued', why: `waiting for host ${host.id}, which does not answer` };
       }
       return { kind: 'placed', host: host.id, taskQueue: host.taskQueue, why: `on ${host.id}` };
@@ -61,7 +61,7 @@ export async function placeCell(db: Db, cellId: string, graceMs: number): Promis
     if (withWorkspace.length === 0) {
       return { kind: 'queued', why: `no registered host has workspace ${cell.workspaceId}` };
     }
-    const open = withWorkspace.filter((h) => !h.drained && !h.lostAt && isResponsive(h, graceMs));
+    const open = withWorkspace.filter((h) => !h.drained && answers(h, graceMs));
     if (open.length === 0) {
       return {
         kind: 'queued',

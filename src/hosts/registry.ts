@@ -15,6 +15,10 @@ export const hostTaskQueue = (sharedQueue: string, hostId: string) => `${sharedQ
 export const isResponsive = (host: Pick<HostRow, 'heartbeatAt'>, graceMs: number, now = Date.now()) =>
   now - host.heartbeatAt.getTime() <= graceMs;
 
+/** Whether a host takes part now: not declared lost, and heard from within the grace period. */
+export const answers = (host: Pick<HostRow, 'heartbeatAt' | 'lostAt'>, graceMs: number) =>
+  !host.lostAt && isResponsive(host, graceMs);
+
 export function hostState(host: HostRow, graceMs: number, now = Date.now()): HostState {
   if (host.lostAt) return 'lost';
   if (!isResponsive(host, graceMs, now)) return 'unresponsive';

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/worker';
 import { type Activities, type ActivityDeps, createActivities } from '../activities/index.js';
 import { type HostAgent, startHostAgent } from '../hosts/agent.js';
-import { hostTaskQueue, isResponsive } from '../hosts/registry.js';
+import { answers, hostTaskQueue } from '../hosts/registry.js';
 import { watchHosts } from '../workflows/hosts.js';
 
 const require = createRequire(import.meta.url);
@@ -164,8 +164,8 @@ async function chooseHostQueue(
   taskQueue: string,
   host: NonNullable<HiveWorkerOptions['host']>,
 ): Promise<string> {
-  const others = (await db.host.findMany({ where: { id: { not: host.id }, lostAt: null } })).filter((h) =>
-    isResponsive(h, host.graceMs),
+  const others = (await db.host.findMany({ where: { id: { not: host.id } } })).filter((h) =>
+    answers(h, host.graceMs),
   );
   const owner = others.find((h) => h.taskQueue === taskQueue);
   if (owner) {

@@ -1,7 +1,12 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import getPort from 'get-port';
+import { inject } from 'vitest';
 import { packageRoot } from '../../src/config/paths.js';
+import { createGitRepo } from './gitRepo.js';
+import type { Harness } from './harness.js';
 
 /** True when a process with this pid exists (signal 0 checks without touching it). */
 export function isAlive(pid: number): boolean {
@@ -87,4 +92,58 @@ export async function nodeProcessesIn(dir: string, script: string): Promise<numb
     if (path.basename(argv[0] ?? '') === 'node' && argv[1] === script) found.push(Number(pid));
   }
   return found;
+}
+
+/**
+ * `hive worker` as a separate process (a test can kill -9 it) against a harness's dev server, task
+ * queue, database and workspace; `env` adds or overrides variables.
+ */
+export function spawnWorker(
+  h: Pick<Harness, 'taskQueue' | 'dbUrl' | 'workspace'>,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): HiveProcess {
+  return spawnHive(
+    'worker',
+    {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      DATABASE_URL: h.dbUrl,
+      HIVE_WORKSPACES: `demo=${h.workspace.path}`,
+      HIVE_HOST_ID: 'test-host',
+      ...env,
+    },
+    args,
+  );
+}
+
+/** What a `hive up` run as a separate process needs: a data folder, a workspace `app` of `files`, free ports. */
+export async function embeddedStack(prefix: string, files: Record<string, string>) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), prefix));
+  const repo = await createGitRepo(files);
+  const env: Record<string, string> = {
+    HIVE_DATA_DIR: dataDir,
+    HIVE_PORT: String(await getPort()),
+    HIVE_TEMPORAL_PORT: String(await getPort()),
+    HIVE_TEMPORAL_UI_PORT: String(await getPort()),
+    HIVE_WORKSPACES: `app=${repo}`,
+  };
+  return { dataDir, repo, env };
+}
+
+/**
+ * Kills a `hive up` and its dev server (found by its port), then `beforeRemoval` (what else the test
+ * owns), then removes the data folder and the workspace.
+ */
+export async function removeEmbeddedStack(
+  stack: { dataDir: string; repo: string; env: Record<string, string> },
+  up: HiveProcess | undefined,
+  beforeRemoval: () => Promise<void> = async () => {},
+): Promise<void> {
+  up?.child.kill('SIGKILL');
+  for (const pid of await pidsMatching(`--port ${stack.env.HIVE_TEMPORAL_PORT} `))
+    process.kill(pid, 'SIGKILL');
+  await beforeRemoval();
+  await rm(stack.dataDir, { recursive: true, force: true });
+  await rm(stack.repo, { recursive: true, force: true });
 }
