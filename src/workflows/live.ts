@@ -191,16 +191,9 @@ async function archive(
     { name: Step.worktree, undo: () => act.removeWorktree(plan, { discard: control.discard }) },
     { name: Step.ports, undo: () => act.releasePorts(plan) },
   ];
-  if (failure) {
-    await cleanUp(act, control, {
-      cellId,
-      during: 'rolling_back',
-      end: 'rolled_back',
-      failure,
-      undo: () => undoAll(steps),
-    });
-    return { cellId, status: 'rolled_back', failure };
-  }
-  await cleanUp(act, control, { cellId, during: 'archiving', end: 'archived', undo: () => undoAll(steps) });
-  return { cellId, status: 'archived' };
+  const [during, end] = failure
+    ? (['rolling_back', 'rolled_back'] as const)
+    : (['archiving', 'archived'] as const);
+  await cleanUp(act, control, { cellId, during, end, failure, undo: () => undoAll(steps) });
+  return failure ? { cellId, status: end, failure } : { cellId, status: end };
 }
