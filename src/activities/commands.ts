@@ -47,6 +47,9 @@ export interface CommandResult {
  */
 export async function runCommand(run: CommandRun): Promise<CommandResult> {
   const ctx = inActivity();
+  // A cancellation that arrived earlier in the step (before this command) has already fired its
+  // 'abort' event: nothing would hear it below, and the command would run to its end.
+  ctx?.cancellationSignal.throwIfAborted();
   const child = execa(run.command, {
     shell: true,
     cwd: run.cwd,
@@ -72,6 +75,8 @@ export async function runCommand(run: CommandRun): Promise<CommandResult> {
   const ticker = setInterval(() => run.onTick?.(), 2_000);
   const onCancel = () => kill();
   ctx?.cancellationSignal.addEventListener('abort', onCancel);
+  // Cancelled while the command was being spawned and noted: no event comes for that either.
+  if (ctx?.cancellationSignal.aborted) onCancel();
   try {
     const result = await child;
     return {
