@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEnvironment } from '../src/activities/environment.js';
 import { createActivities } from '../src/activities/index.js';
 import { groupAlive } from '../src/activities/processes.js';
+import { noteSpawn } from '../src/activities/spawnNotes.js';
+import { metaPath } from '../src/activities/worktree.js';
 import { newCellId } from '../src/cells/ids.js';
 import type { CellPlan } from '../src/cells/plan.js';
 import { commitWork } from './support/gitRepo.js';
@@ -84,6 +87,50 @@ describe('activities converge when run twice', () => {
     await activities.removeWorktree(plan);
     expect(await activities.removeWorktree(plan)).toMatchObject({ removed: true, branchKept: false });
     await expectZeroResidue(h.db, h.workspace.path, plan.cellId);
+  });
+
+  it('a service process an attempt spawned but never recorded (its worker killed in between) is ended: by the next start, by the compensation, and at the latest with the worktree', async () => {
+    const p = await newPlan();
+    await activities.createWorktree(p);
+    const ports = await activities.allocatePorts(p);
+    const env = { ...resolveEnvironment(p, ports), envFile: `${p.worktreePath}/.hive/env` };
+    const service = p.services[0];
+    if (!service) throw new Error('no service');
+    const call = { plan: p, env, ports, service };
+    /** What a worker killed with -9 right after spawning leaves: the note, and a process no row names. */
+    const leftover = async (note: string) => {
+      const child = spawn('/bin/sh', ['-c', 'sleep 300'], {
+        cwd: p.worktreePath,
+        env: { ...process.env, ...(await noteSpawn(note)) },
+        detached: true,
+        stdio: 'ignore',
+      });
+      child.unref();
+      if (!child.pid) throw new Error('not spawned');
+      return child.pid;
+    };
+    const runNote = metaPath(p, `service-${service.name}.pid`);
+
+    const first = await leftover(runNote);
+    expect(await h.db.serviceInstance.count({ where: { cellId: p.cellId } })).toBe(0);
+    const started = await activities.startService(call);
+    expect(started.adopted).toBe(false);
+    expect(await groupAlive(first)).toBe(false);
+    expect(await groupAlive(started.pid)).toBe(true);
+
+    // Killed again between spawning and recording, this time during a restart: the row names the
+    // old process, which is gone; the compensation ends the unrecorded one as well.
+    await activities.stopService(call);
+    const second = await leftover(runNote);
+    expect(await activities.stopService(call)).toEqual({ stopped: true });
+    expect(await groupAlive(second)).toBe(false);
+
+    // Whatever the cell spawned, recorded or not, does not outlive its worktree.
+    const stray = await leftover(metaPath(p, 'setup.pid'));
+    await activities.releasePorts(p);
+    await activities.removeWorktree(p);
+    expect(await groupAlive(stray)).toBe(false);
+    await expectZeroResidue(h.db, h.workspace.path, p.cellId);
   });
 
   it('a worktree whose branch holds commits is removed, but the branch is kept', async () => {

@@ -1,7 +1,8 @@
-import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { tail } from './failures.js';
-import { isSameProcess, killGroup, processStartTicks, terminateGroup } from './processes.js';
+import { killGroup } from './processes.js';
+import { clearSpawnNote, endLeftovers, noteSpawn } from './spawnNotes.js';
 import { inActivity } from './steps.js';
 
 export interface CommandRun {
@@ -15,23 +16,10 @@ export interface CommandRun {
   /** Masks secret values in the log tail a failure carries (the log file itself is the command's). */
   redact?: (text: string) => string;
   /**
-   * Where the running command's process group is noted (pid and start time). Its group outlives a
-   * worker killed with -9; the next attempt reads this file and ends that group before it starts.
+   * The spawn note of the running command (see spawnNotes.ts). Its process group outlives a worker
+   * killed with -9; the next attempt finds the note and ends that group before it starts.
    */
-  pidFile?: string;
-}
-
-/** Time a leftover command of a dead worker gets between SIGTERM and SIGKILL. */
-const LEFTOVER_GRACE_MS = 2_000;
-
-/** Ends the command a crashed worker left running (noted in `pidFile`), if that process still runs. */
-export async function endLeftover(pidFile: string | undefined): Promise<boolean> {
-  if (!pidFile) return false;
-  const [pid, ticks] = (await readFile(pidFile, 'utf8').catch(() => '')).trim().split(' ');
-  const leftover = Number(pid) > 0 && (await isSameProcess(Number(pid), ticks ?? null));
-  if (leftover) await terminateGroup(Number(pid), LEFTOVER_GRACE_MS);
-  await rm(pidFile, { force: true });
-  return leftover;
+  spawnNote?: string;
 }
 
 export interface CommandResult {
@@ -50,10 +38,11 @@ export async function runCommand(run: CommandRun): Promise<CommandResult> {
   // A cancellation that arrived earlier in the step (before this command) has already fired its
   // 'abort' event: nothing would hear it below, and the command would run to its end.
   ctx?.cancellationSignal.throwIfAborted();
+  const tag = run.spawnNote ? await noteSpawn(run.spawnNote) : {};
   const child = execa(run.command, {
     shell: true,
     cwd: run.cwd,
-    env: run.env,
+    env: { ...run.env, ...tag },
     extendEnv: true,
     detached: true,
     stdin: 'ignore',
@@ -62,10 +51,6 @@ export async function runCommand(run: CommandRun): Promise<CommandResult> {
     stderr: { file: run.logFile, append: true },
     reject: false,
   });
-  if (run.pidFile && child.pid !== undefined) {
-    const note = `${child.pid} ${(await processStartTicks(child.pid)) ?? ''}\n`;
-    await writeFile(run.pidFile, note).catch(() => undefined);
-  }
   let timedOut = false;
   const kill = () => child.pid !== undefined && killGroup(child.pid, 'SIGKILL');
   const timer = setTimeout(() => {
@@ -88,7 +73,7 @@ export async function runCommand(run: CommandRun): Promise<CommandResult> {
     clearTimeout(timer);
     clearInterval(ticker);
     ctx?.cancellationSignal.removeEventListener('abort', onCancel);
-    if (run.pidFile) await rm(run.pidFile, { force: true });
+    if (run.spawnNote) await clearSpawnNote(run.spawnNote);
   }
 }
 
@@ -103,7 +88,7 @@ export interface CommandSequence extends Omit<CommandRun, 'command'> {
 /** Runs commands one after another, each echoed into the log as `$ command`; stops at the first failure. */
 export async function runCommands(sequence: CommandSequence): Promise<void> {
   const { commands, onCommand, failure, ...run } = sequence;
-  if (await endLeftover(run.pidFile)) {
+  if (await endLeftovers(run.spawnNote)) {
     await appendFile(run.logFile, '(ended the command a stopped worker left running)\n').catch(
       () => undefined,
     );

@@ -39,6 +39,25 @@ export async function groupAlive(pgid: number): Promise<boolean> {
   return false;
 }
 
+/**
+ * The process groups with a live member whose environment has `name` set to a value starting with
+ * `prefix` (from /proc/<pid>/environ: the environment a process was started with, which its
+ * children inherit). Reads every process's environment: for clean-up after a crash, not hot paths.
+ */
+export async function groupsWithVariable(name: string, prefix: string): Promise<number[]> {
+  const groups = new Set<number>();
+  const needle = `${name}=${prefix}`;
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+    if (!environ.split('\0').some((v) => v.startsWith(needle))) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined);
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields && fields[0] !== 'Z') groups.add(Number(fields[2]));
+  }
+  return [...groups];
+}
+
 /** Signals a whole process group; a group that is already gone is fine. */
 export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {

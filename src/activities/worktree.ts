@@ -21,7 +21,8 @@ import type { Db } from '../db/client.js';
 import { HANDOVER_MARKER, recordBaseline, restoreWork, saveWork } from './archive.js';
 import { permanent, transient } from './failures.js';
 import { git, gitSays } from './git.js';
-import type { StepRecorder } from './steps.js';
+import { endAllUnder } from './spawnNotes.js';
+import { type StepRecorder, warn } from './steps.js';
 
 export interface WorktreeDeps {
   db: Db;
@@ -250,6 +251,10 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
       options: { discard?: boolean } = {},
     ): Promise<{ removed: boolean; branchKept: boolean; commits: number; savedTo: string | null }> {
       return steps.withStep({ cellId: plan.cellId, name: Step.worktree, kind: 'compensation' }, async () => {
+        // Nothing the cell spawned outlives its worktree, recorded or not (see spawnNotes.ts); ended
+        // first, so nothing writes to the worktree while its work is saved.
+        const ended = await endAllUnder(metaPath(plan));
+        if (ended > 0) warn('ended processes of the cell left running', { cellId: plan.cellId, ended });
         const archive = await saveWork(plan, options);
         if (archive) {
           await db.cell.update({ where: { id: plan.cellId }, data: { archive: JSON.stringify(archive) } });

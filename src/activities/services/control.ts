@@ -16,6 +16,7 @@ import {
   terminateGroup,
   waitGroupGone,
 } from '../processes.js';
+import { clearSpawnNote, endLeftovers, noteSpawn } from '../spawnNotes.js';
 import { heartbeat, type StepRecorder, warn } from '../steps.js';
 import { metaPath } from '../worktree.js';
 import { type ServiceContext, serviceContext } from './context.js';
@@ -54,7 +55,7 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
         cwd: ctx.cwd,
         env: ctx.env,
         redact: ctx.redact,
-        pidFile: metaPath(call.plan, `setup-${ctx.name}.pid`),
+        spawnNote: metaPath(call.plan, `setup-${ctx.name}.pid`),
         logFile: ctx.logFile,
         timeoutMs: setupTimeoutMs,
         onTick: heartbeat,
@@ -71,15 +72,18 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
     );
   }
 
+  /** The spawn note of a service's run command (see spawnNotes.ts). */
+  const runNote = (call: ServiceCall) => metaPath(call.plan, `service-${call.service.name}.pid`);
+
   /** Spawns the service as a detached process group logging to its file; returns its pid. */
-  function spawnService(run: string, ctx: ServiceContext): number {
+  function spawnService(run: string, ctx: ServiceContext, tag: Record<string, string>): number {
     // A raw inherited fd (not a pipe): the service keeps logging after this worker exits.
     const fd = openSync(ctx.logFile, 'a');
     let child: ReturnType<typeof spawn>;
     try {
       child = spawn('/bin/sh', ['-c', run], {
         cwd: ctx.cwd,
-        env: { ...process.env, ...ctx.env },
+        env: { ...process.env, ...ctx.env, ...tag },
         detached: true, // its own session and process group: stopping kills all of it
         stdio: ['ignore', fd, fd],
       });
@@ -109,13 +113,15 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
           // Inside the step: a secret that does not resolve fails it, recorded with its hint.
           const ctx = await serviceContext(call);
           const existing = await db.serviceInstance.findUnique({ where: instance(ctx) });
-          if (
+          const alive =
             existing?.pid &&
             existing.status !== 'stopped' &&
             (await isSameProcess(existing.pid, existing.startTicks))
-          ) {
-            return { pid: existing.pid, adopted: true };
-          }
+              ? existing.pid
+              : undefined;
+          // An attempt killed between spawning and recording left a process no row names.
+          await endLeftovers(runNote(call), alive && (existing?.pgid ?? alive));
+          if (alive) return { pid: alive, adopted: true };
           if (existing?.pgid) await terminateGroup(existing.pgid, stopGraceMs);
           await requireInsideWorktree(call, ctx);
           await runServiceSetup(call, ctx);
@@ -123,7 +129,7 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
           if (run === undefined)
             throw permanent(ErrorType.PlanInvalid, `no environment for service ${ctx.name}`);
           await appendFile(ctx.logFile, `$ ${run}\n`);
-          const pid = spawnService(run, ctx);
+          const pid = spawnService(run, ctx, await noteSpawn(runNote(call)));
           const port = ctx.port();
           const running = {
             status: 'running',
@@ -145,6 +151,7 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
             },
             update: { ...running, exitCode: null, stoppedAt: null },
           });
+          await clearSpawnNote(runNote(call));
           return { pid, adopted: false };
         },
         (r) => r,
@@ -158,7 +165,9 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
         { cellId: ctx.cellId, name: serviceStep(ctx.name), kind: 'compensation' },
         async () => {
           const row = await db.serviceInstance.findUnique({ where: instance(ctx) });
-          if (!row?.pgid) return { stopped: false };
+          // One spawned by an attempt killed before recording it: no row, or a row of an older run.
+          const leftover = await endLeftovers(runNote(call), row?.pgid ?? undefined);
+          if (!row?.pgid) return { stopped: leftover };
           // (A cell provisioned before stop commands were resolved into its environment has the raw one.)
           const stop = call.env.services[ctx.name]?.stop ?? call.service.stop;
           if (stop && (await groupAlive(row.pgid))) {
