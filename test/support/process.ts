@@ -73,11 +73,24 @@ export function spawnHive(
   child.all?.on('data', (chunk: Buffer) => {
     out += chunk.toString();
   });
-  const ready = eventually(
+  // Up, or the reason it is not (it exited first, or was not up in time), with its output.
+  const up = eventually(
     async () => (out.includes('Hive cells is up') ? true : undefined),
     `hive ${command}`,
     120_000,
-  ).then(() => undefined);
+  );
+  const exited = child.then((result) => {
+    throw new Error(`hive ${command} exited (${result.signal ?? result.exitCode}) before it was up`);
+  });
+  const ready = Promise.race([up, exited]).then(
+    () => undefined,
+    (error: unknown) => {
+      throw new Error(`${String(error)}\n${out.slice(-3_000)}`);
+    },
+  );
+  // A test may wait for the exit instead (a start meant to be refused): unawaited, neither is an error.
+  exited.catch(() => undefined);
+  ready.catch(() => undefined);
   return { child, output: () => out, ready };
 }
 
