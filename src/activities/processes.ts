@@ -5,14 +5,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // a group. Every service and command runs in its own process group, so stopping one stops all it
 // started.
 
-/** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat). */
-export async function processStartTicks(pid: number): Promise<string | undefined> {
+/**
+ * The state and the fields after it in /proc/<pid>/stat (field 3 onwards: [0] state, [2] process
+ * group, [19] start time), for a live process only: undefined when it is gone or a zombie.
+ */
+async function liveStat(pid: number | string): Promise<string[] | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   if (!stat) return undefined;
   // The command name (field 2) may contain spaces and parentheses: split after its last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z') return undefined; // a zombie is not a live service
-  return fields[19];
+  return fields[0] === 'Z' ? undefined : fields;
+}
+
+/** The pids in /proc. */
+async function pids(): Promise<string[]> {
+  return (await readdir('/proc').catch(() => [] as string[])).filter((entry) => /^\d+$/.test(entry));
+}
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+export async function processStartTicks(pid: number): Promise<string | undefined> {
+  return (await liveStat(pid))?.[19];
 }
 
 /** Whether this exact process (same pid, same start time) is still running. */
@@ -29,12 +41,8 @@ export async function groupAlive(pgid: number): Promise<boolean> {
     return false;
   }
   // Signal 0 also succeeds for zombies; look for a live member.
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined);
-    if (!stat) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[2] === String(pgid) && fields[0] !== 'Z') return true;
+  for (const pid of await pids()) {
+    if ((await liveStat(pid))?.[2] === String(pgid)) return true;
   }
   return false;
 }
@@ -47,13 +55,12 @@ export async function groupAlive(pgid: number): Promise<boolean> {
 export async function groupsWithVariable(name: string, prefix: string): Promise<number[]> {
   const groups = new Set<number>();
   const needle = `${name}=${prefix}`;
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+  for (const pid of await pids()) {
+    if (Number(pid) === process.pid) continue;
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
     if (!environ.split('\0').some((v) => v.startsWith(needle))) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined);
-    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields && fields[0] !== 'Z') groups.add(Number(fields[2]));
+    const group = (await liveStat(pid))?.[2];
+    if (group) groups.add(Number(group));
   }
   return [...groups];
 }
