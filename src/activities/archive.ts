@@ -6,10 +6,11 @@
 // glob, and nothing here goes through a shell.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { writeCellFile } from '../cells/containedFiles.js';
 import type { CellPlan } from '../cells/plan.js';
 import type { ArchiveRecord, WorkFiles } from '../cells/schema.js';
 import { git, gitSays } from './git.js';
@@ -84,7 +85,7 @@ async function readBaseline(worktree: string): Promise<Baseline | undefined> {
 }
 
 const writeBaseline = (worktree: string, baseline: Baseline) =>
-  writeFile(path.join(worktree, BASELINE_FILE), `${JSON.stringify(baseline)}\n`);
+  writeCellFile(path.join(worktree, BASELINE_FILE), `${JSON.stringify(baseline)}\n`);
 
 /** A path, or a collapsed folder holding one, among `paths`. */
 const covers = (paths: string[], entry: string) =>

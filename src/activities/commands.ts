@@ -1,6 +1,8 @@
-import { appendFile, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
+import { appendCellLog, cellRootOf, openCellLog } from '../cells/containedFiles.js';
+import { readLogTail } from '../cells/files.js';
 import { tail } from './failures.js';
+import { processEnvironment } from './processEnv.js';
 import { killGroup } from './processes.js';
 import { clearSpawnNote, endLeftovers, noteSpawn } from './spawnNotes.js';
 import { inActivity } from './steps.js';
@@ -39,16 +41,20 @@ export async function runCommand(run: CommandRun): Promise<CommandResult> {
   // 'abort' event: nothing would hear it below, and the command would run to its end.
   ctx?.cancellationSignal.throwIfAborted();
   const tag = run.spawnNote ? await noteSpawn(run.spawnNote) : {};
+  // The log is in the cell, where its agent can write: opened without following a link.
+  const log = await openCellLog(run.logFile);
   const child = execa(run.command, {
     shell: true,
     cwd: run.cwd,
-    env: { ...run.env, ...tag },
-    extendEnv: true,
+    // Not Hive's own environment: an allow-list of the host's basics, then the cell's.
+    env: { ...processEnvironment(), ...run.env, ...tag },
+    extendEnv: false,
     detached: true,
     stdin: 'ignore',
-    // Both streams append to one log, in the order the command wrote them.
-    stdout: { file: run.logFile, append: true },
-    stderr: { file: run.logFile, append: true },
+    // Both streams append to one log, in the order the command wrote them: the open descriptor is
+    // handed to the child as it is (execa's types list only 3…9, its runtime takes any).
+    stdout: log.fd as 3,
+    stderr: log.fd as 3,
     reject: false,
   });
   let timedOut = false;
@@ -67,14 +73,26 @@ export async function runCommand(run: CommandRun): Promise<CommandResult> {
     return {
       exitCode: result.exitCode,
       timedOut,
-      logTail: (run.redact ?? String)(tail(await readFile(run.logFile, 'utf8').catch(() => ''))),
+      logTail: (run.redact ?? String)(await readLogText(run.logFile)),
     };
   } finally {
+    await log.close();
     clearTimeout(timer);
     clearInterval(ticker);
     ctx?.cancellationSignal.removeEventListener('abort', onCancel);
     if (run.spawnNote) await clearSpawnNote(run.spawnNote);
   }
+}
+
+/**
+ * The last lines of a cell log, for a failure's tail: read from its end only (a log may be huge),
+ * and a log replaced by a link is named, never followed.
+ */
+export async function readLogText(file: string, lines = 20): Promise<string> {
+  return readLogTail(cellRootOf(file), file, lines).then(
+    (found) => tail(found.join('\n'), lines),
+    (error: unknown) => (error instanceof Error ? `(${error.message})` : ''),
+  );
 }
 
 export interface CommandSequence extends Omit<CommandRun, 'command'> {
@@ -89,13 +107,13 @@ export interface CommandSequence extends Omit<CommandRun, 'command'> {
 export async function runCommands(sequence: CommandSequence): Promise<void> {
   const { commands, onCommand, failure, ...run } = sequence;
   if (await endLeftovers(run.spawnNote)) {
-    await appendFile(run.logFile, '(ended the command a stopped worker left running)\n').catch(
+    await appendCellLog(run.logFile, '(ended the command a stopped worker left running)\n').catch(
       () => undefined,
     );
   }
   for (const [i, command] of commands.entries()) {
     await onCommand?.(command, i);
-    await appendFile(run.logFile, `$ ${command}\n`).catch(() => undefined);
+    await appendCellLog(run.logFile, `$ ${command}\n`).catch(() => undefined);
     const result = await runCommand({ ...run, command });
     if (result.exitCode !== 0) throw failure(command, result);
   }

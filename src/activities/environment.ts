@@ -1,15 +1,15 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type PruneLimits, pruneDependencyCache } from '../cache/dependencies.js';
 import { ErrorType, Step } from '../cells/catalog.js';
+import { writeCellFile } from '../cells/containedFiles.js';
 import type { AllocatedPort, CellEnvironment, CellPlan, ServicePlan } from '../cells/plan.js';
 import { redactor } from '../secrets/redact.js';
 import { isSecret, resolveSecrets, SecretUnavailable } from '../secrets/refs.js';
 import { optionVariable, resolvePlaceholders } from '../templates/placeholders.js';
-import { runCommands } from './commands.js';
+import { readLogText, runCommands } from './commands.js';
 import { databaseEnv, dropCellDatabases, provideDatabases } from './databases.js';
 import { provideDependencies } from './dependencies.js';
-import { permanent, tail } from './failures.js';
+import { permanent } from './failures.js';
 import { fingerprintOf, runOnce } from './markers.js';
 import { heartbeat, type StepRecorder, warn } from './steps.js';
 import { CELL_META_DIR, metaPath } from './worktree.js';
@@ -157,14 +157,14 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs, dependencyC
           const envFile = metaPath(plan, 'env');
           const logFile = metaPath(plan, 'logs', 'setup.log');
           // The agent sources this file, secrets included: readable by Hive's user only.
-          await writeFile(
+          // Written without following a link an agent may have put in its place (a retry rewrites it).
+          await writeCellFile(
             envFile,
             `${Object.entries({ ...resolved.env, ...secrets.values })
               .map(([k, v]) => dotenvLine(k, v))
               .join('\n')}\n`,
-            { mode: 0o600 },
+            0o600,
           );
-          await chmod(envFile, 0o600);
           const commandEnv = { ...resolved.env, ...secrets.values };
           // Dependencies before setup: setup commands may use what they provide.
           const dependencies = await provideDependencies({
@@ -256,11 +256,11 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs, dependencyC
                 ),
             }),
           );
-          const setupLog = await readFile(logFile, 'utf8').catch(() => '');
+          const setupLog = await readLogText(logFile);
           return {
             ...resolved,
             envFile,
-            setupLogTail: secrets.redact(tail(setupLog)),
+            setupLogTail: secrets.redact(setupLog),
             ...(dependencies.length ? { dependencies } : {}),
             ...(databases.length ? { databases } : {}),
           };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeCellFile } from '../cells/containedFiles.js';
 
 /** A stable fingerprint of what a piece of work depends on. */
 export const fingerprintOf = (inputs: unknown) =>
@@ -17,6 +18,6 @@ export async function runOnce(
 ): Promise<boolean> {
   if ((await readFile(marker, 'utf8').catch(() => '')) === fingerprint) return false;
   await fn();
-  await writeFile(marker, fingerprint);
+  await writeCellFile(marker, fingerprint);
   return true;
 }

@@ -1,4 +1,5 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { writeCellFile } from '../cells/containedFiles.js';
 import { groupsWithVariable, isSameProcess, terminateGroup } from './processes.js';
 
 // A worker killed with -9 between spawning a process and recording it (a service's pid row, a
@@ -16,7 +17,7 @@ const LEFTOVER_GRACE_MS = 2_000;
 
 /** Writes the note before spawning; returns the variable to give the process. */
 export async function noteSpawn(note: string): Promise<Record<string, string>> {
-  await writeFile(note, `${process.pid}\n`);
+  await writeCellFile(note, `${process.pid}\n`);
   return { [SPAWN_NOTE_VAR]: note };
 }
 

@@ -1,5 +1,6 @@
-import { open, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import type { Db } from '../db/client.js';
+import { FileReplacedError, openContained } from './containedFiles.js';
 import { nextEvent } from './events.js';
 import { restingStatuses } from './status.js';
 
@@ -11,12 +12,27 @@ export interface StreamedEvent {
 
 const POLL_MS = 250;
 
-/** New complete lines appended to a log file since `offset`; returns them and the new offset. */
-async function readNewLines(file: string, offset: number): Promise<{ lines: string[]; offset: number }> {
-  const size = (await stat(file).catch(() => undefined))?.size ?? 0;
-  if (size <= offset) return { lines: [], offset: Math.min(offset, size) };
-  const handle = await open(file, 'r');
+/**
+ * New complete lines appended to a log file of the cell whose worktree is `root` since `offset`;
+ * returns them and the new offset. A log its agent replaced by a link is not followed: one line says
+ * so, and the offset moves past everything (nothing more is read from it).
+ */
+async function readNewLines(
+  root: string,
+  file: string,
+  offset: number,
+): Promise<{ lines: string[]; offset: number }> {
+  let handle: Awaited<ReturnType<typeof openContained>>;
   try {
+    handle = await openContained(root, file, 'read');
+  } catch (error) {
+    if (!(error instanceof FileReplacedError)) throw error;
+    return { lines: [`(${error.message})`], offset: Number.POSITIVE_INFINITY };
+  }
+  if (!handle) return { lines: [], offset: 0 };
+  try {
+    const { size } = await handle.stat();
+    if (size <= offset) return { lines: [], offset: Math.min(offset, size) };
     const buffer = Buffer.alloc(Math.min(size - offset, 256 * 1024));
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
     const text = buffer.subarray(0, bytesRead).toString('utf8');
@@ -46,6 +62,8 @@ export async function* cellEventStream(
 ): AsyncGenerator<StreamedEvent> {
   let last = afterId;
   const logOffsets = new Map<string, number>();
+  // The worktree the logs must be in; known once the worktree step has run.
+  let root: string | null | undefined;
   for (let first = true; connected(); first = false) {
     const rows = await db.cellEvent.findMany({
       where: { cellId, id: { gt: last } },
@@ -56,15 +74,21 @@ export async function* cellEventStream(
       last = row.id;
       yield { id: String(row.id), event: row.type, data: JSON.parse(row.data) };
     }
-    for (const service of await db.serviceInstance.findMany({ where: { cellId } })) {
-      if (!service.logPath) continue;
+    const services = await db.serviceInstance.findMany({ where: { cellId } });
+    if (services.length && !root) {
+      root = (await db.cell.findUnique({ where: { id: cellId }, select: { worktreePath: true } }))
+        ?.worktreePath;
+    }
+    for (const service of services) {
+      if (!service.logPath || !root) continue;
       // Live tail: a service that already ran when the client connected starts at the end of its log
       // (no replay on reconnect); one that appeared since is read from its first line, at once, so
       // nothing is lost if the cell comes to rest in this same round.
       const known =
         logOffsets.get(service.name) ??
-        (first ? ((await stat(service.logPath).catch(() => undefined))?.size ?? 0) : 0);
-      const { lines, offset } = await readNewLines(service.logPath, known);
+        (first ? ((await lstat(service.logPath).catch(() => undefined))?.size ?? 0) : 0);
+      if (known === Number.POSITIVE_INFINITY) continue; // replaced by a link: said once, not followed
+      const { lines, offset } = await readNewLines(root, service.logPath, known);
       logOffsets.set(service.name, offset);
       for (const line of lines) yield { event: 'log', data: { service: service.name, line: redact(line) } };
     }

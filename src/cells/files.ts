@@ -1,5 +1,5 @@
-import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { openContained, readContained } from './containedFiles.js';
 
 // What the API reads of a cell's own files on this host: a service's log tail and `.hive/env`.
 
@@ -7,15 +7,17 @@ import path from 'node:path';
 const TAIL_BYTES = 512 * 1024;
 
 /**
- * The last `lines` complete lines of a log file (a partial first line of the window is dropped);
- * an absent file has no lines yet.
+ * The last `lines` complete lines of a log file of the cell whose worktree is `root` (a partial
+ * first line of the window is dropped); an absent file has no lines yet. A log replaced by a link
+ * is refused (FileReplacedError), never followed.
  */
-export async function readLogTail(file: string, lines: number): Promise<string[]> {
-  const size = (await stat(file).catch(() => undefined))?.size;
-  if (!size) return [];
-  const start = Math.max(0, size - TAIL_BYTES);
-  const handle = await open(file, 'r');
+export async function readLogTail(root: string, file: string, lines: number): Promise<string[]> {
+  const handle = await openContained(root, file, 'read');
+  if (!handle) return [];
   try {
+    const { size } = await handle.stat();
+    if (!size) return [];
+    const start = Math.max(0, size - TAIL_BYTES);
     const buffer = Buffer.alloc(size - start);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
     let text = buffer.subarray(0, bytesRead).toString('utf8');
@@ -69,8 +71,11 @@ export function parseEnvFile(text: string): Record<string, string> {
 /** Where a cell's environment file is, relative to its worktree. */
 export const ENV_FILE = path.join('.hive', 'env');
 
-/** The cell's environment as its processes get it, or undefined while the file does not exist. */
+/**
+ * The cell's environment as its processes get it, or undefined while the file does not exist. A
+ * `.hive/env` replaced by a link is refused (FileReplacedError), never followed.
+ */
 export async function readCellEnv(worktreePath: string): Promise<Record<string, string> | undefined> {
-  const text = await readFile(path.join(worktreePath, ENV_FILE), 'utf8').catch(() => undefined);
+  const text = await readContained(worktreePath, path.join(worktreePath, ENV_FILE));
   return text === undefined ? undefined : parseEnvFile(text);
 }

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { ProbePlan, ServiceCall } from '../../cells/plan.js';
 import { ReadinessProbe } from '../../templates/schema.js';
+import { readLogText } from '../commands.js';
 import { revealSecrets, secretRefs, serviceDir, serviceEnvironment } from '../environment.js';
-import { tail } from '../failures.js';
 import { metaPath } from '../worktree.js';
 
 /** Everything an activity needs to run, probe or stop one service, derived from its call in one place. */
@@ -56,5 +55,5 @@ export async function serviceContext(
 
 /** The last lines of a service's log, for failure reports. */
 export async function logTail(ctx: ServiceContext): Promise<string> {
-  return ctx.redact(tail(await readFile(ctx.logFile, 'utf8').catch(() => '')));
+  return ctx.redact(await readLogText(ctx.logFile));
 }

@@ -1,13 +1,19 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
 import { ErrorType, serviceStep } from '../../cells/catalog.js';
+import {
+  appendCellLog,
+  cellRootOf,
+  FileReplacedError,
+  openContainedSync,
+} from '../../cells/containedFiles.js';
 import type { ServiceCall } from '../../cells/plan.js';
 import type { Db } from '../../db/client.js';
 import { containedPath } from '../../templates/paths.js';
 import { runCommand, runCommands } from '../commands.js';
 import { permanent } from '../failures.js';
 import { fingerprintOf, runOnce } from '../markers.js';
+import { processEnvironment } from '../processEnv.js';
 import {
   type ExitRegistry,
   groupAlive,
@@ -77,13 +83,23 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
 
   /** Spawns the service as a detached process group logging to its file; returns its pid. */
   function spawnService(run: string, ctx: ServiceContext, tag: Record<string, string>): number {
-    // A raw inherited fd (not a pipe): the service keeps logging after this worker exits.
-    const fd = openSync(ctx.logFile, 'a');
+    // A raw inherited fd (not a pipe): the service keeps logging after this worker exits. The log is
+    // in the cell, where its agent can write: opened without following a link.
+    let fd: number;
+    try {
+      fd = openContainedSync(cellRootOf(ctx.logFile), ctx.logFile);
+    } catch (error) {
+      if (!(error instanceof FileReplacedError)) throw error;
+      throw permanent(ErrorType.PathOutside, `${ctx.name}: ${error.message}`, {
+        hint: `Remove the link and let Hive write its log again: rm ${ctx.logFile}, then retry or restart the service.`,
+      });
+    }
     let child: ReturnType<typeof spawn>;
     try {
       child = spawn('/bin/sh', ['-c', run], {
         cwd: ctx.cwd,
-        env: { ...process.env, ...ctx.env, ...tag },
+        // Not Hive's own environment: an allow-list of the host's basics, then the cell's.
+        env: { ...processEnvironment(), ...ctx.env, ...tag },
         detached: true, // its own session and process group: stopping kills all of it
         stdio: ['ignore', fd, fd],
       });
@@ -128,7 +144,7 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
           const run = call.env.services[ctx.name]?.run;
           if (run === undefined)
             throw permanent(ErrorType.PlanInvalid, `no environment for service ${ctx.name}`);
-          await appendFile(ctx.logFile, `$ ${run}\n`);
+          await appendCellLog(ctx.logFile, `$ ${run}\n`);
           const pid = spawnService(run, ctx, await noteSpawn(runNote(call)));
           const port = ctx.port();
           const running = {
@@ -182,7 +198,10 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
             // A failing stop command does not keep the service alive: the group is signalled next.
             if (result.exitCode !== 0) {
               warn('stop command failed; signalling the process group', { service: ctx.name, result });
-              await appendFile(ctx.logFile, `stop command exited ${result.exitCode}; signalling the group\n`);
+              await appendCellLog(
+                ctx.logFile,
+                `stop command exited ${result.exitCode}; signalling the group\n`,
+              );
             }
             await waitGroupGone(row.pgid, stopGraceMs);
           }

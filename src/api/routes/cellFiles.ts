@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { FileReplacedError } from '../../cells/containedFiles.js';
 import { ENV_FILE, readCellEnv, readLogTail } from '../../cells/files.js';
 import { CellIdParams } from '../../cells/schema.js';
 import { templateSecretRefs, templateSecrets } from '../../secrets/known.js';
 import { redactor } from '../../secrets/redact.js';
 import type { ApiDeps } from '../deps.js';
 import { requireVisibleCell } from '../guards.js';
-import { cellNotFound, Problem, serviceNotFound } from '../problem.js';
+import { cellNotFound, HttpProblem, Problem, serviceNotFound } from '../problem.js';
 
 export const ServiceLogs = z.object({
   service: z.string(),
@@ -25,6 +26,21 @@ export const CellEnv = z.object({
   ),
 });
 
+/** A cell file its agent replaced with a link: refused, never followed (docs/security.md). */
+async function refusingLinks<T>(cellId: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof FileReplacedError)) throw error;
+    throw new HttpProblem(
+      409,
+      'cell-file-replaced',
+      'Cell file replaced',
+      `${error.file} in cell ${cellId} is no longer the file Hive wrote: it was replaced by a symbolic link (or sits under one), which Hive does not follow. Restore the file in the cell (for .hive/env: POST /cells/${cellId}/retry or restore rewrites it) and ask again.`,
+    );
+  }
+}
+
 /**
  * What a cell has on its host beyond its records: a service's log tail and the cell's environment.
  * Read from the cell's files here, so they answer for cells of this host.
@@ -42,7 +58,7 @@ export function cellFileRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           tags: ['cells'],
           params: CellIdParams.extend({ service: z.string().max(100) }),
           querystring: z.object({ lines: z.coerce.number().int().min(1).max(5_000).default(200) }),
-          response: { 200: ServiceLogs, 400: Problem, 404: Problem },
+          response: { 200: ServiceLogs, 400: Problem, 404: Problem, 409: Problem },
         },
       },
       async (request) => {
@@ -60,7 +76,14 @@ export function cellFileRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             '(none started yet)',
           );
         }
-        const lines = service.logPath ? await readLogTail(service.logPath, request.query.lines) : [];
+        const { logPath } = service;
+        const worktree = (
+          await deps.db.cell.findUnique({ where: { id: cell.id }, select: { worktreePath: true } })
+        )?.worktreePath;
+        const lines =
+          logPath && worktree
+            ? await refusingLinks(cell.id, () => readLogTail(worktree, logPath, request.query.lines))
+            : [];
         const redact = redactor(
           await templateSecrets(deps.configs, workspaceOf(cell.workspaceId), cell.templateId),
         );
@@ -76,14 +99,15 @@ export function cellFileRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           summary: "The cell's environment (what .hive/env holds), secret values hidden",
           tags: ['cells'],
           params: CellIdParams,
-          response: { 200: CellEnv, 400: Problem, 404: Problem },
+          response: { 200: CellEnv, 400: Problem, 404: Problem, 409: Problem },
         },
       },
       async (request) => {
         await requireVisibleCell(deps, request.params.id, request.principal);
         const cell = await deps.db.cell.findUnique({ where: { id: request.params.id } });
         if (!cell) throw cellNotFound(request.params.id);
-        const env = cell.worktreePath ? await readCellEnv(cell.worktreePath) : undefined;
+        const worktree = cell.worktreePath;
+        const env = worktree ? await refusingLinks(cell.id, () => readCellEnv(worktree)) : undefined;
         if (!env || !cell.worktreePath) return { file: null, variables: [] };
         const workspace = workspaceOf(cell.workspaceId);
         const names = new Set(
