@@ -23,31 +23,39 @@ const SEPARATORS = new Set([';', '&', '&&', '||', '|', '|&', '(', ')', ';;']);
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /**
- * The programs a command line runs by name: the first word of each simple command, past leading
- * `VAR=value` assignments, keywords and wrappers such as `exec` or `env`. Builtins, words holding an
- * expansion (`$X`, `$(…)`) and paths (`./bin/x`, which exist only in the worktree) are left out.
+ * The simple commands of a command line, each as its words from the program on (past leading
+ * `VAR=value` assignments, keywords and wrappers such as `exec` or `env`; redirections left out).
+ * Builtins (`cd`) are commands too; words holding an expansion are kept as written (`$X`).
  */
-export function programsOf(commandLine: string): string[] {
-  const programs = new Set<string>();
+export function commandsOf(commandLine: string): string[][] {
+  const commands: string[][] = [];
   // shell-quote reads a newline as a space: split lines first (a trailing `\` continues a line).
   for (const line of commandLine.replace(/\\\n/g, ' ').split('\n')) {
     let expectCommand = true;
     let afterWrapper = false;
     let skipNext = false;
+    let current: string[] | undefined;
     // `$(…)`: its first word is a command; after it, the reading goes on where it was.
-    const substitutions: boolean[] = [];
+    const substitutions: Array<{ expectCommand: boolean; current: string[] | undefined }> = [];
     let opensSubstitution: boolean | undefined;
     for (const token of parse(line, (name) => `$${name}`)) {
       if (typeof token !== 'string') {
         if ('comment' in token) break;
-        if (token.op === '(' && opensSubstitution !== undefined) substitutions.push(opensSubstitution);
+        if (token.op === '(' && opensSubstitution !== undefined) {
+          substitutions.push({ expectCommand: opensSubstitution, current });
+          current = undefined;
+        }
         if (token.op === ')' && substitutions.length) {
-          expectCommand = substitutions.pop() ?? false;
+          const outer = substitutions.pop();
+          [expectCommand, current] = [outer?.expectCommand ?? false, outer?.current];
           continue;
         }
         opensSubstitution = undefined;
-        if (token.op === 'glob') expectCommand = false;
-        else if (SEPARATORS.has(token.op)) [expectCommand, afterWrapper] = [true, false];
+        if (token.op === 'glob') {
+          expectCommand = false;
+          current?.push(token.pattern);
+        } else if (SEPARATORS.has(token.op))
+          [expectCommand, afterWrapper, current] = [true, false, undefined];
         else skipNext = true; // a redirection: its target comes next
         continue;
       }
@@ -57,7 +65,11 @@ export function programsOf(commandLine: string): string[] {
         skipNext = false;
         continue;
       }
-      if (!expectCommand || ASSIGNMENT.test(token) || COMMAND_KEYWORDS.has(token)) continue;
+      if (!expectCommand) {
+        current?.push(token);
+        continue;
+      }
+      if (ASSIGNMENT.test(token) || COMMAND_KEYWORDS.has(token)) continue;
       // `env -i X=1 node`, `nice -n 5 node`: a wrapper's options and their numbers come first.
       if (afterWrapper && (token.startsWith('-') || /^\d+$/.test(token))) continue;
       if (WRAPPERS.has(token)) {
@@ -65,9 +77,23 @@ export function programsOf(commandLine: string): string[] {
         continue;
       }
       expectCommand = false;
-      if (BUILTINS.has(token) || /[$`]/.test(token) || token.includes('/')) continue;
-      programs.add(token);
+      current = [token];
+      commands.push(current);
     }
+  }
+  return commands;
+}
+
+/**
+ * The programs a command line runs by name: the first word of each simple command (commandsOf).
+ * Builtins, words holding an expansion (`$X`, `$(…)`) and paths (`./bin/x`, which exist only in the
+ * worktree) are left out.
+ */
+export function programsOf(commandLine: string): string[] {
+  const programs = new Set<string>();
+  for (const [program = ''] of commandsOf(commandLine)) {
+    if (BUILTINS.has(program) || /[$`]/.test(program) || program.includes('/')) continue;
+    programs.add(program);
   }
   return [...programs];
 }

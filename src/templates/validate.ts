@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Workspace } from '../config/env.js';
 import { isSecret } from '../secrets/refs.js';
+import { checkPackageScripts, checkServiceCwds } from './baseFindings.js';
 import { error, type Finding, findingsFromProblems } from './findings.js';
 import {
   checkCapacity,
@@ -15,7 +16,14 @@ import {
   checkServiceDirs,
 } from './hostFindings.js';
 import type { LoadedConfig } from './loader.js';
-import { enabledServices, findCycle, type OptionValues, optionsSchema, portsOf } from './model.js';
+import {
+  autoPortOf,
+  enabledServices,
+  findCycle,
+  type OptionValues,
+  optionsSchema,
+  portsOf,
+} from './model.js';
 import { findPlaceholders } from './placeholders.js';
 import type { ServiceSpec, Template } from './schema.js';
 
@@ -138,6 +146,15 @@ function checkPlaceholders(base: string, template: Template, enabled: Services):
         );
       } else if (Object.keys(portsOf(service)).length === 0) {
         findings.push(error(where, `${ref.text}: ${target} has no ports`, `Declare a port on ${target}.`));
+      } else if (autoPortOf(service) !== undefined) {
+        // Commands are resolved before any service runs; the port is known only once it listens.
+        findings.push(
+          error(
+            where,
+            `${ref.text}: the port of ${target} is "auto", chosen by ${target} once it runs`,
+            `Read ${target.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT or _URL from the environment instead, in a service that dependsOn ${target}: healthy (set once it is ready).`,
+          ),
+        );
       }
     }
   };
@@ -152,6 +169,15 @@ function checkPlaceholders(base: string, template: Template, enabled: Services):
   });
   for (const [name, service] of enabled) {
     const at = `${base}.services.${name}`;
+    if (autoPortOf(service) !== undefined && Object.keys(portsOf(service)).length > 1) {
+      findings.push(
+        error(
+          `${at}.ports`,
+          'an "auto" port must be the service\'s only port',
+          'Hive adopts the one port the service listens on: drop its other ports, or allocate them all ("any") and pass them to its command.',
+        ),
+      );
+    }
     check(`${at}.run`, service.run, name);
     for (const [key, value] of Object.entries(service.env))
       if (!isSecret(value)) check(`${at}.env.${key}`, value, name);
@@ -246,6 +272,8 @@ async function hostChecks(
       checkRepository(workspace, baseRef ?? 'HEAD'),
       checkPrompts(base, template, workspace),
       checkServiceDirs(base, enabled, workspace),
+      checkServiceCwds(base, template, enabled, workspace, baseRef ?? 'HEAD'),
+      checkPackageScripts(base, template, enabled, workspace, baseRef ?? 'HEAD'),
       checkSecrets(base, template, enabled, workspace),
     ])
   ).flat();
