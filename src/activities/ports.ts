@@ -14,10 +14,51 @@ export interface PortsDeps {
 
 const MAX_RACES = 25;
 
-const activeKey = (host: string, port: number) => `${host}:${port}`;
+/** The registry key that makes a port active for one holder on a host (unique by constraint). */
+export const activeKey = (host: string, port: number) => `${host}:${port}`;
+
+/** How many ports a spec takes: a block its size, every other form one. */
+const sizeOf = (spec: PortSpecPlan) => (typeof spec === 'object' && !Array.isArray(spec) ? spec.block : 1);
+
+/** The name a block's port after the first is reserved under (not a placeholder: `$PORT` is the first). */
+const blockPortName = (name: string, offset: number) => (offset === 0 ? name : `${name}+${offset}`);
+
+/** Attempts at a block of free consecutive ports before giving up. */
+const BLOCK_ATTEMPTS = 50;
+
+/**
+ * The first of `size` consecutive ports, each free on the host and allocated to nobody (as Conductor
+ * gives each workspace CONDUCTOR_PORT through CONDUCTOR_PORT+9).
+ */
+async function blockCandidate(size: number, exclude: number[], where: string): Promise<number> {
+  const tried = [...exclude];
+  for (let attempt = 0; attempt < BLOCK_ATTEMPTS; attempt++) {
+    const first = await getPort({ exclude: tried });
+    tried.push(first);
+    const rest = Array.from({ length: size - 1 }, (_, i) => first + i + 1);
+    if (first + size - 1 > 65535 || rest.some((p) => exclude.includes(p))) continue;
+    let free = true;
+    for (const port of rest) {
+      free = await isPortFree(port);
+      if (!free) break;
+    }
+    if (free) return first;
+  }
+  throw permanent(
+    ErrorType.PortRangeExhausted,
+    `${where}: no block of ${size} consecutive free ports found`,
+    {
+      hint: 'Free ports on this host, or ask for a smaller block.',
+    },
+  );
+}
 
 /** A candidate port for a spec: free on the real host right now and not allocated to anyone. */
-async function candidate(spec: PortSpecPlan, exclude: number[], where: string): Promise<number> {
+async function candidate(
+  spec: Exclude<PortSpecPlan, 'auto'>,
+  exclude: number[],
+  where: string,
+): Promise<number> {
   if (typeof spec === 'number') {
     if (!(await isPortFree(spec))) {
       const holder = await portHolder(spec);
@@ -32,6 +73,7 @@ async function candidate(spec: PortSpecPlan, exclude: number[], where: string): 
     return spec;
   }
   if (spec === 'any') return getPort({ exclude });
+  if (!Array.isArray(spec)) return blockCandidate(spec.block, exclude, where);
   const [from, to] = spec;
   const port = await getPort({ port: portNumbers(from, to), exclude });
   if (port < from || port > to) {
@@ -43,7 +85,12 @@ async function candidate(spec: PortSpecPlan, exclude: number[], where: string): 
 }
 
 export function createPortsActivities({ db, steps }: PortsDeps) {
-  async function allocateOne(plan: CellPlan, service: string, name: string, spec: PortSpecPlan) {
+  async function allocateOne(
+    plan: CellPlan,
+    service: string,
+    name: string,
+    spec: Exclude<PortSpecPlan, 'auto'>,
+  ) {
     const held = await db.portAllocation.findFirst({
       where: { cellId: plan.cellId, service, name, activeKey: { not: null } },
     });
@@ -60,17 +107,22 @@ export function createPortsActivities({ db, steps }: PortsDeps) {
         where,
       );
       try {
-        await db.portAllocation.create({
-          data: {
-            id: randomUUID(),
-            cellId: plan.cellId,
-            service,
-            name,
-            host: plan.host,
-            port,
-            activeKey: activeKey(plan.host, port),
-          },
-        });
+        // A block's ports are allocated together or not at all (a re-run adopts the whole block).
+        await db.$transaction(
+          Array.from({ length: sizeOf(spec) }, (_, offset) =>
+            db.portAllocation.create({
+              data: {
+                id: randomUUID(),
+                cellId: plan.cellId,
+                service,
+                name: blockPortName(name, offset),
+                host: plan.host,
+                port: port + offset,
+                activeKey: activeKey(plan.host, port + offset),
+              },
+            }),
+          ),
+        );
         return port;
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
@@ -98,6 +150,8 @@ export function createPortsActivities({ db, steps }: PortsDeps) {
           const allocated: AllocatedPort[] = [];
           for (const service of plan.services) {
             for (const [name, spec] of Object.entries(service.ports)) {
+              // Not allocated: adopted once the service listens (services/adoption.ts).
+              if (spec === 'auto') continue;
               allocated.push({
                 service: service.name,
                 name,

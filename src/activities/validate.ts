@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorType, Step } from '../cells/catalog.js';
 import { recordEvent } from '../cells/events.js';
@@ -13,6 +14,7 @@ import { enabledServices, portsOf, primaryPortName } from '../templates/model.js
 import type { ServiceSpec } from '../templates/schema.js';
 import { validateTemplate } from '../templates/validate.js';
 import { permanent } from './failures.js';
+import { copyIncludedFiles, type IncludeOutcome } from './includes.js';
 import { inActivity, type StepRecorder } from './steps.js';
 
 export interface ValidateDeps {
@@ -43,6 +45,7 @@ function servicePlan(name: string, spec: ServiceSpec, databases: string[]): Serv
     primaryPort: primaryPortName(spec),
     readiness: spec.readiness,
     readyTimeoutMs: spec.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    settleMs: spec.settleMs,
     // Databases are ready before any service starts (the environment step provides them).
     dependsOn: Object.fromEntries(Object.entries(spec.dependsOn).filter(([dep]) => !databases.includes(dep))),
     restart: spec.restart,
@@ -75,6 +78,8 @@ export function createValidateActivities({ db, steps, workspaces, configs, host,
       commit: archive.commit,
       headCommit: archive.headCommit,
       detached: archive.detached,
+      headBranch: archive.headBranch ?? null,
+      index: archive.index ?? null,
     };
     const workspace = workspaces.find((w) => w.id === cell.workspaceId);
     if (!workspace) {
@@ -158,7 +163,9 @@ export function createValidateActivities({ db, steps, workspaces, configs, host,
     /**
      * On retry: plan again from the workspace's current config (a fix to the config takes), and say
      * what changed, so the workflow reruns the failed step and what depends on changed inputs. The
-     * worktree, branch and base commit stay those of the first plan.
+     * worktree, branch and base commit stay those of the first plan. The included files are copied
+     * again here (the worktree step that copied them is not redone): a file the person added to the
+     * workspace, or changed there, reaches the cell; what the cell changed itself is kept.
      */
     async replanCell({ previous }: { previous: CellPlan }): Promise<{ plan: CellPlan; changed: PlanPart[] }> {
       const fresh = await planCell(previous.cellId, previous.restore !== undefined);
@@ -166,11 +173,15 @@ export function createValidateActivities({ db, steps, workspaces, configs, host,
       const changed = PLAN_PARTS.filter(
         (part) => JSON.stringify(plan[part] ?? []) !== JSON.stringify(previous[part] ?? []),
       );
+      // Only into a worktree that exists: when the worktree step failed, it runs again and copies.
+      const worktree = await stat(path.join(plan.worktreePath, '.git')).catch(() => undefined);
+      const includes: IncludeOutcome | undefined = worktree ? await copyIncludedFiles(plan) : undefined;
       await recordEvent(db, previous.cellId, 'plan', {
         changed,
         message: changed.length
           ? `the config changed since the last attempt: ${changed.join(', ')}`
           : 'the config is unchanged',
+        ...(includes && { includes }),
       });
       return { plan, changed };
     },

@@ -1,18 +1,5 @@
-import { constants } from 'node:fs';
-import {
-  appendFile,
-  copyFile,
-  lstat,
-  mkdir,
-  readFile,
-  readlink,
-  rm,
-  stat,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
 import { simpleGit } from 'simple-git';
 import { ErrorType, Step } from '../cells/catalog.js';
 import { recordEvent } from '../cells/events.js';
@@ -21,6 +8,7 @@ import type { Db } from '../db/client.js';
 import { HANDOVER_MARKER, recordBaseline, restoreWork, saveWork } from './archive.js';
 import { permanent, transient } from './failures.js';
 import { git, gitSays } from './git.js';
+import { copyIncludedFiles } from './includes.js';
 import { endAllUnder } from './spawnNotes.js';
 import { type StepRecorder, warn } from './steps.js';
 
@@ -87,39 +75,6 @@ async function ensureExcluded(workspacePath: string) {
   }
 }
 
-/** Copies the gitignored files the template asks for (e.g. `.env*`), copy-on-write where possible. */
-async function copyIncludedFiles(plan: CellPlan): Promise<string[]> {
-  if (plan.includePatterns.length === 0) return [];
-  const listed = await git(plan.workspacePath, [
-    'ls-files',
-    '--others',
-    '--ignored',
-    '--exclude-standard',
-    '-z',
-  ]);
-  const include = picomatch(plan.includePatterns, { dot: true });
-  const ignore = plan.ignorePatterns.length ? picomatch(plan.ignorePatterns, { dot: true }) : () => false;
-  const files = listed
-    .split('\0')
-    .filter((f) => f && !f.startsWith('.cells/') && !f.startsWith(`${CELL_META_DIR}/`))
-    .filter((f) => (include(f) || include(path.basename(f))) && !ignore(f) && !ignore(path.basename(f)));
-  for (const file of files) {
-    const source = path.join(plan.workspacePath, file);
-    const target = path.join(plan.worktreePath, file);
-    await mkdir(path.dirname(target), { recursive: true });
-    if ((await lstat(source)).isSymbolicLink()) {
-      // A symlink is copied as the link it is, never as its target's contents (which may lie
-      // outside the workspace); a re-run replaces the link it made.
-      await rm(target, { force: true });
-      await symlink(await readlink(source), target);
-    } else {
-      // FICLONE: a reflink on file systems that support it, a plain copy elsewhere.
-      await copyFile(source, target, constants.COPYFILE_FICLONE);
-    }
-  }
-  return files;
-}
-
 /**
  * Runs worktree administration (add, remove, prune) of one repository one at a time in this worker.
  * `git worktree add` reads the admin folder of every other worktree, and `prune` drops entries whose
@@ -179,7 +134,7 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
             if (error instanceof Error && 'type' in error) throw error;
             classifyGitError(error, 'git worktree add');
           }
-          const copied = await copyIncludedFiles(plan);
+          const { copied } = await copyIncludedFiles(plan);
           await mkdir(metaPath(plan, 'logs'), { recursive: true });
           await writeFile(
             metaPath(plan, 'cell.json'),

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { createJiti } from 'jiti';
 import type { z } from 'zod';
 import { packageRoot } from '../config/paths.js';
+import { CONDUCTOR_FILE, withConductor } from './conductor.js';
+import { parseJsonc } from './jsonc.js';
 import { type HiveConfig, HiveConfigSchema, type Template } from './schema.js';
+import { type UnknownKeysIssue, unknownKeyHint, unknownKeyMessage } from './strictKeys.js';
 
 /** Looked up in this order at the workspace root. */
 export const CONFIG_FILE_NAMES = [
@@ -12,6 +15,7 @@ export const CONFIG_FILE_NAMES = [
   'hive.config.js',
   'hive.config.mjs',
   'hive.config.json',
+  'hive.config.jsonc',
 ];
 
 /** Something wrong with a config file, said so a person can fix it. */
@@ -47,31 +51,44 @@ function hintFor(issue: z.core.$ZodIssue): string {
 }
 
 export function problemsFromZod(file: string, error: z.ZodError): ConfigProblem[] {
-  return error.issues.map((issue) => ({
-    file,
-    path: issue.path.map(String).join('.') || '(root)',
-    message: issue.message,
-    hint: hintFor(issue),
-  }));
+  return error.issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    // An unknown key is a problem of its own, at its own path, with the nearest known key.
+    if (issue.code === 'unrecognized_keys') {
+      const known = (issue as UnknownKeysIssue).known ?? [];
+      return issue.keys.map((key) => ({
+        file,
+        path: [...at, key].join('.'),
+        message: unknownKeyMessage(key, known),
+        hint: known.length ? unknownKeyHint(key, known) : hintFor(issue),
+      }));
+    }
+    return [{ file, path: at.join('.') || '(root)', message: issue.message, hint: hintFor(issue) }];
+  });
+}
+
+async function fileVersion(file: string) {
+  const info = await stat(file).catch(() => undefined);
+  return info?.isFile() ? { file, version: `${info.mtimeMs}:${info.size}` } : undefined;
 }
 
 async function findConfigFile(root: string) {
   for (const name of CONFIG_FILE_NAMES) {
-    const file = path.join(root, name);
-    const info = await stat(file).catch(() => undefined);
-    if (info?.isFile()) return { file, version: `${info.mtimeMs}:${info.size}` };
+    const found = await fileVersion(path.join(root, name));
+    if (found) return found;
   }
   return undefined;
 }
 
 /** Turns a parsed config into templates with their ids filled in from their keys. */
-export function templatesOf(config: HiveConfig): Template[] {
-  return Object.entries(config.templates).map(([id, template]) => ({ ...template, id }));
+export function templatesOf(config: HiveConfig, source?: string): Template[] {
+  return Object.entries(config.templates).map(([id, template]) => ({ ...template, id, source }));
 }
 
 /**
- * Loads a workspace's hive.config.{ts,js,json} with jiti (no hand-written transpiling) and keeps
- * the result until the file changes: every call stats the file, so an edited config is picked up
+ * Loads a workspace's hive.config.{ts,js,json} with jiti (no hand-written transpiling; .jsonc with
+ * jsonc-parser), adds the template of its conductor.json if there is one, and keeps the result
+ * until a file changes: every call stats the files, so an edited config is picked up
  * without restarting the service. (Files a .ts config imports are not watched; touch the config.)
  */
 export function createConfigLoader() {
@@ -91,7 +108,9 @@ export function createConfigLoader() {
       // caches off, so an edited hive.config.json would never be picked up.
       raw = file.endsWith('.json')
         ? JSON.parse(await readFile(file, 'utf8'))
-        : await jiti.import(file, { default: true });
+        : file.endsWith('.jsonc')
+          ? parseJsonc(await readFile(file, 'utf8'))
+          : await jiti.import(file, { default: true });
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
       return {
@@ -102,7 +121,7 @@ export function createConfigLoader() {
             file,
             path: '(file)',
             message: `cannot be loaded: ${message}`,
-            hint: file.endsWith('.json')
+            hint: /\.jsonc?$/.test(file)
               ? 'Fix the JSON syntax.'
               : 'Fix the syntax error, and export the config: export default defineConfig({ templates: { … } }).',
           },
@@ -111,29 +130,36 @@ export function createConfigLoader() {
     }
     const parsed = HiveConfigSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, file, problems: problemsFromZod(file, parsed.error) };
-    return { ok: true, file, config: parsed.data, templates: templatesOf(parsed.data) };
+    return { ok: true, file, config: parsed.data, templates: templatesOf(parsed.data, path.basename(file)) };
   }
 
   return {
     async load(workspaceRoot: string): Promise<LoadedConfig> {
       const found = await findConfigFile(workspaceRoot);
-      if (!found) {
+      // A repository set up for Conductor: its conductor.json is one more template (conductor.ts).
+      const conductor = await fileVersion(path.join(workspaceRoot, CONDUCTOR_FILE));
+      if (!found && !conductor) {
         return {
           ok: false,
           problems: [
             {
               file: path.join(workspaceRoot, 'hive.config.ts'),
               path: '(file)',
-              message: 'no hive.config.ts or hive.config.json in the workspace root',
+              message: 'no hive.config.ts, hive.config.json(c) or conductor.json in the workspace root',
               hint: 'Create hive.config.ts exporting defineConfig({ templates: { … } }), or hive.config.json.',
             },
           ],
         };
       }
-      const cached = cache.get(found.file);
-      if (cached?.version === found.version) return cached.result;
-      const result = await evaluate(found.file);
-      cache.set(found.file, { version: found.version, result });
+      const version = [found?.file, found?.version, conductor?.version].join('|');
+      const cached = cache.get(workspaceRoot);
+      if (cached?.version === version) return cached.result;
+      const result = await withConductor(
+        workspaceRoot,
+        found && (await evaluate(found.file)),
+        conductor !== undefined,
+      );
+      cache.set(workspaceRoot, { version, result });
       return result;
     },
   };

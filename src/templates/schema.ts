@@ -1,6 +1,7 @@
 import '../config/zodMessages.js';
 import { z } from 'zod';
 import { SECRET_REF_PATTERN } from '../secrets/refs.js';
+import { unknownKeysError } from './strictKeys.js';
 
 // One schema for hive.config.{ts,json}: TypeScript types (defineConfig), validation of loaded
 // configs, the published JSON Schema (schema/hive.config.schema.json) and the API's OpenAPI docs.
@@ -9,18 +10,34 @@ const name = z
   .string()
   .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/, 'a name of letters, digits, "_" or "-", starting with a letter');
 
+/**
+ * Every object of a template refuses keys it does not know (a typo such as `readyTimeoutMS` would
+ * otherwise be dropped silently), naming the nearest known key; the JSON Schema says
+ * `additionalProperties: false`. Only the top level stays open, for keys Hive itself uses.
+ */
+const strictObject = <T extends z.core.$ZodLooseShape>(shape: T) =>
+  z.strictObject(shape, { error: unknownKeysError });
+
 const portNumber = z.number().int().min(1).max(65535);
 
 /** A named port: any free port (default), a fixed port, or a range [from, to]. */
 export const PortSpec = z
   .union([
     z.literal('any'),
+    z
+      .literal('auto')
+      .describe('The port the service chooses itself, adopted by Hive once it listens (docs/templates.md)'),
     portNumber,
     z
       .tuple([portNumber, portNumber])
       .refine(([from, to]) => from <= to, 'a range [from, to] with from <= to'),
+    z
+      .strictObject({ block: z.number().int().min(2).max(100) })
+      .describe('A block of consecutive free ports, all reserved for the cell; the port is the first'),
   ])
-  .describe('"any" (a free port), a fixed port number, or a range [from, to]');
+  .describe(
+    '"any" (a free port), a fixed port number, a range [from, to], { block: n } (n consecutive free ports), or "auto" (the port the service listens on, adopted)',
+  );
 export type PortSpec = z.infer<typeof PortSpec>;
 
 const probeTiming = {
@@ -39,24 +56,24 @@ const probeTiming = {
 
 /** Readiness probes, modelled on process-compose's readiness_probe. */
 export const ReadinessProbe = z.discriminatedUnion('type', [
-  z.object({
+  strictObject({
     type: z.literal('tcp'),
     port: name.optional().describe('Named port to connect to; default the primary port'),
     ...probeTiming,
   }),
-  z.object({
+  strictObject({
     type: z.literal('http'),
     path: z.string().startsWith('/').default('/'),
     port: name.optional().describe('Named port; default the primary port'),
     expectStatus: z.number().int().min(100).max(599).optional().describe('Default: any 2xx or 3xx'),
     ...probeTiming,
   }),
-  z.object({
+  strictObject({
     type: z.literal('exec'),
     command: z.string().min(1).describe('Ready when this command exits 0 (run in the worktree)'),
     ...probeTiming,
   }),
-  z.object({
+  strictObject({
     type: z.literal('log'),
     pattern: z.string().min(1).describe('Ready when a line of output matches this regular expression'),
     ...probeTiming,
@@ -67,7 +84,7 @@ export type ReadinessProbe = z.infer<typeof ReadinessProbe>;
 export const DependencyCondition = z.enum(['started', 'healthy', 'completed']);
 
 /** Enables a service only when an option has a value (or is truthy when `equals` is omitted). */
-export const OptionCondition = z.object({
+export const OptionCondition = strictObject({
   option: name,
   equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
 });
@@ -87,13 +104,21 @@ export const EnvValue = z.union([
     .strict(),
 ]);
 
-export const ServiceSpec = z.object({
+export const ServiceSpec = strictObject({
   type: z.literal('process').default('process'),
   run: z.string().min(1).describe('Command line; $PORT, $PORT:<service>, $OPTION:<name> are replaced'),
   setup: z.array(z.string()).default([]).describe('Commands run once before the service starts'),
   cwd: z.string().optional().describe('Working directory relative to the worktree'),
   env: z.record(z.string(), EnvValue).default({}),
   readyTimeoutMs: z.number().int().positive().optional().describe('Upper bound on the readiness wait'),
+  settleMs: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      'Ready only while the process still runs this long after it started (and when its probe passed); 0 turns it off. Default 200',
+    ),
   stop: z.string().optional().describe('Command that stops the service; default SIGTERM'),
   ports: z
     .record(name, PortSpec)
@@ -122,7 +147,7 @@ export type ServiceSpec = z.output<typeof ServiceSpec>;
  * only: the dry run reports a template using one as needing a container engine, instead of the
  * config failing to load (see checkContainers).
  */
-export const DockerServiceSpec = z.object({
+export const DockerServiceSpec = strictObject({
   type: z.literal('docker'),
   image: z.string().min(1).describe('Image to run'),
   command: z.string().optional().describe("Command overriding the image's default"),
@@ -131,7 +156,7 @@ export const DockerServiceSpec = z.object({
   volumes: z.array(z.string()).optional(),
   readyTimeoutMs: z.number().int().positive().optional(),
 });
-export const ComposeServiceSpec = z.object({
+export const ComposeServiceSpec = strictObject({
   type: z.literal('compose'),
   file: z.string().min(1).describe('A docker-compose file, relative to the worktree'),
   services: z.array(z.string()).optional().describe('Only these services of the file'),
@@ -144,7 +169,7 @@ export type ContainerServiceSpec = z.output<typeof DockerServiceSpec> | z.output
  * supervised by Hive), a template database built once by `seed` and rebuilt when `inputs` change,
  * and each cell's own database cloned from it.
  */
-export const PostgresServiceSpec = z.object({
+export const PostgresServiceSpec = strictObject({
   type: z.literal('postgres'),
   seed: z
     .array(z.string())
@@ -181,7 +206,7 @@ const worktreeRelative = z
  * A dependency set (spec: isolated node_modules and dependencies): installed once per key into the
  * workspace's cache, then copied into each cell.
  */
-export const DependencySpec = z.object({
+export const DependencySpec = strictObject({
   key: z
     .array(worktreeRelative)
     .min(1)
@@ -195,7 +220,7 @@ export type DependencySpec = z.output<typeof DependencySpec>;
 
 /** Template options: a small typed schema, turned into JSON Schema for clients. */
 export const OptionSpec = z.discriminatedUnion('type', [
-  z.object({
+  strictObject({
     type: z.literal('string'),
     description: z.string().optional(),
     default: z.string().optional(),
@@ -214,13 +239,17 @@ export const OptionSpec = z.discriminatedUnion('type', [
     maxLength: z.number().int().min(1).optional().describe('Longest accepted value'),
     values: z.array(z.string()).min(1).optional().describe('The only values accepted'),
   }),
-  z.object({ type: z.literal('number'), description: z.string().optional(), default: z.number().optional() }),
-  z.object({
+  strictObject({
+    type: z.literal('number'),
+    description: z.string().optional(),
+    default: z.number().optional(),
+  }),
+  strictObject({
     type: z.literal('boolean'),
     description: z.string().optional(),
     default: z.boolean().optional(),
   }),
-  z.object({
+  strictObject({
     type: z.literal('enum'),
     values: z.array(z.string()).min(1),
     description: z.string().optional(),
@@ -231,7 +260,7 @@ export type OptionSpec = z.infer<typeof OptionSpec>;
 
 const semverRange = z.string().min(1).describe('A semver range, e.g. ">=14"');
 
-export const Requirements = z.object({
+export const Requirements = strictObject({
   executables: z
     .record(z.string().regex(/^[a-zA-Z0-9._+-]+$/, 'an executable name'), semverRange)
     .default({})
@@ -240,7 +269,7 @@ export const Requirements = z.object({
   minFreeMemoryMb: z.number().int().min(0).optional(),
 });
 
-export const Resources = z.object({
+export const Resources = strictObject({
   cpu: z.number().positive().optional().describe('Cores'),
   memoryMb: z.number().int().positive().optional(),
   diskMb: z.number().int().positive().optional(),
@@ -251,38 +280,35 @@ export const Resources = z.object({
  * A warm pool: cells provisioned in advance at the workspace's base commit with the template's
  * default options, each claimed by a request that matches (docs/templates.md#warm-pools).
  */
-export const Pool = z
-  .object({
-    size: z.number().int().min(0).max(50).describe('Cells kept ready; 0 turns the pool off'),
-  })
-  .strict();
+export const Pool = strictObject({
+  size: z.number().int().min(0).max(50).describe('Cells kept ready; 0 turns the pool off'),
+});
 export type Pool = z.infer<typeof Pool>;
 
-export const TemplateSpec = z
-  .object({
-    id: name.optional().describe('Defaults to the key under `templates`'),
-    label: z.string().min(1),
-    type: z.literal('manual').default('manual'),
-    description: z.string().optional(),
-    services: z.record(name, AnyServiceSpec).default({}),
-    env: z.record(z.string(), EnvValue).default({}),
-    setup: z.array(z.string()).default([]),
-    dependencies: z
-      .array(DependencySpec)
-      .default([])
-      .describe('Installed once per key into a per-workspace cache and copied into every cell before setup'),
-    prompts: z.array(z.string()).default([]).describe('Prompt files or folders, relative to the workspace'),
-    teardown: z.array(z.string()).default([]),
-    includePatterns: z.array(z.string()).default([]).describe('Gitignored files to copy into the worktree'),
-    ignorePatterns: z.array(z.string()).default([]),
-    agent: z.record(z.string(), z.unknown()).optional().describe('Agent identifiers, passed through'),
-    requirements: Requirements.default({ executables: {} }),
-    resources: Resources.default({}),
-    options: z.record(name, OptionSpec).default({}),
-    pool: Pool.optional().describe(
-      'Keep this many cells provisioned in advance (default options, the base commit) for requests to claim',
-    ),
-  })
+export const TemplateSpec = strictObject({
+  id: name.optional().describe('Defaults to the key under `templates`'),
+  label: z.string().min(1),
+  type: z.literal('manual').default('manual'),
+  description: z.string().optional(),
+  services: z.record(name, AnyServiceSpec).default({}),
+  env: z.record(z.string(), EnvValue).default({}),
+  setup: z.array(z.string()).default([]),
+  dependencies: z
+    .array(DependencySpec)
+    .default([])
+    .describe('Installed once per key into a per-workspace cache and copied into every cell before setup'),
+  prompts: z.array(z.string()).default([]).describe('Prompt files or folders, relative to the workspace'),
+  teardown: z.array(z.string()).default([]),
+  includePatterns: z.array(z.string()).default([]).describe('Gitignored files to copy into the worktree'),
+  ignorePatterns: z.array(z.string()).default([]),
+  agent: z.record(z.string(), z.unknown()).optional().describe('Agent identifiers, passed through'),
+  requirements: Requirements.default({ executables: {} }),
+  resources: Resources.default({}),
+  options: z.record(name, OptionSpec).default({}),
+  pool: Pool.optional().describe(
+    'Keep this many cells provisioned in advance (default options, the base commit) for requests to claim',
+  ),
+})
   // Process services are what Hive runs; databases are provisioned by the environment step; container
   // services are kept apart, for the dry run to name.
   .transform(({ services, ...template }) => {
@@ -320,6 +346,8 @@ export type HiveConfig = z.output<typeof HiveConfigSchema>;
 
 export interface Template extends Omit<z.output<typeof TemplateSpec>, 'id'> {
   id: string;
+  /** The file that defines it (hive.config.ts, conductor.json …), set by the loader. */
+  source?: string;
 }
 
 /** Typed helper for hive.config.ts: `export default defineConfig({ templates: { … } })`. */

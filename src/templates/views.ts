@@ -15,6 +15,11 @@ export const TemplateSummary = z.object({
   id: z.string(),
   label: z.string(),
   description: z.string().optional(),
+  source: z
+    .string()
+    .describe(
+      'The file of the workspace that defines it: hive.config.ts, hive.config.jsonc, conductor.json …',
+    ),
   services: z.array(z.string()),
   containers: z
     .array(z.string())
@@ -63,6 +68,7 @@ export function summarize(
     id: template.id,
     label: template.label,
     description: template.description,
+    source: template.source ?? 'hive.config',
     services: Object.keys(template.services),
     containers: Object.keys(template.containers),
     requirements: template.requirements,
