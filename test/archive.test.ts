@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, readFile, readlink, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -210,5 +211,90 @@ describe('archive keeps everything', () => {
     const record = (await waitForStatus(h, id, ['archived'])).archive as ArchiveRecord;
     expect(record.saved?.untracked).toEqual(['fix.txt']);
     await rm(path.join(h.workspace.path, '.cells', id), { recursive: true, force: true });
+  });
+
+  it('staged content is saved as the index was, even where the worktree no longer has it, and restored staged', async () => {
+    const { id } = await create();
+    const wt = (await waitForStatus(h, id, ['ready'])).worktreePath ?? '';
+    // Staged, then removed from the worktree: only the index holds it.
+    await writeFile(path.join(wt, 'only-staged.txt'), 'in the index alone\n');
+    await git(wt).add('only-staged.txt');
+    await unlink(path.join(wt, 'only-staged.txt'));
+    // Staged, then edited again: the index and the worktree differ.
+    await writeFile(path.join(wt, 'src/app.js'), 'console.log("staged");\n');
+    await git(wt).add('src/app.js');
+    await writeFile(path.join(wt, 'src/app.js'), 'console.log("edited after staging");\n');
+    const status = async () =>
+      (await git(wt).raw(['status', '--porcelain'])).split('\n').filter(Boolean).sort();
+    const before = (await status()).filter((l) => !l.includes('.setup-ran'));
+    expect(before).toEqual(['AD only-staged.txt', 'MM src/app.js']);
+
+    expect((await archive(id)).statusCode).toBe(202);
+    const record = (await waitForStatus(h, id, ['archived'])).archive as ArchiveRecord;
+    expect(record.saved?.staged?.sort()).toEqual(['only-staged.txt', 'src/app.js']);
+    expect(record.index).toBeTruthy();
+    const ws = git(h.workspace.path);
+    expect(await ws.raw(['show', `${record.index}:only-staged.txt`])).toBe('in the index alone\n');
+
+    expect((await h.app.inject({ method: 'POST', url: `/cells/${id}/restore` })).statusCode).toBe(202);
+    await waitForStatus(h, id, ['ready']);
+    expect((await status()).filter((l) => !l.includes('.setup-ran'))).toEqual(before);
+    expect(await git(wt).raw(['show', ':src/app.js'])).toBe('console.log("staged");\n');
+    expect(await readFile(path.join(wt, 'src/app.js'), 'utf8')).toBe(
+      'console.log("edited after staging");\n',
+    );
+    await archive(id, '?discard=true');
+    await waitForStatus(h, id, ['archived']);
+  });
+
+  it("an agent's own branch is counted, kept, and checked out again on restore", async () => {
+    const { id } = await create();
+    const wt = (await waitForStatus(h, id, ['ready'])).worktreePath ?? '';
+    const feature = `feature-${id}`;
+    await git(wt).raw(['switch', '-q', '-c', feature]);
+    await writeFile(path.join(wt, 'feature.txt'), 'committed on my branch\n');
+    await git(wt).add('feature.txt');
+    await commitWork(wt, 'feature work');
+    await writeFile(path.join(wt, 'wip.txt'), 'not yet committed\n');
+
+    expect((await archive(id)).statusCode).toBe(202);
+    const record = (await waitForStatus(h, id, ['archived'])).archive as ArchiveRecord;
+    expect(record).toMatchObject({ headBranch: feature, detached: false, commits: 1 });
+    expect(record.saved?.untracked).toEqual(['wip.txt']);
+    expect((await git(h.workspace.path).branchLocal()).all).toContain(feature);
+
+    expect((await h.app.inject({ method: 'POST', url: `/cells/${id}/restore` })).statusCode).toBe(202);
+    await waitForStatus(h, id, ['ready']);
+    expect((await git(wt).raw(['symbolic-ref', '--short', 'HEAD'])).trim()).toBe(feature);
+    const status = (await git(wt).raw(['status', '--porcelain'])).split('\n').filter(Boolean);
+    expect(status).toContain('?? wip.txt');
+    expect(status.join('\n')).not.toContain('feature.txt');
+    await archive(id, '?discard=true');
+    await waitForStatus(h, id, ['archived']);
+  });
+
+  it('a process that cleared its environment and left its session does not outlive the archive', async () => {
+    const { id } = await create();
+    const wt = (await waitForStatus(h, id, ['ready'])).worktreePath ?? '';
+    const daemon = spawn('setsid', ['sleep', '1000'], { cwd: wt, env: {}, detached: true, stdio: 'ignore' });
+    daemon.unref();
+    // setsid forks when it is a group leader: find what works in the worktree by /proc, as Hive must.
+    const { readdir, readlink } = await import('node:fs/promises');
+    const workingIn = async (dir: string) => {
+      const found: string[] = [];
+      for (const p of await readdir('/proc')) {
+        if (!/^\d+$/.test(p)) continue;
+        const cwd = await readlink(`/proc/${p}/cwd`).catch(() => '');
+        if (cwd === dir || cwd.startsWith(`${dir}/`)) found.push(p);
+      }
+      return found;
+    };
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await workingIn(wt)).length).toBeGreaterThan(0);
+    expect((await archive(id, '?discard=true')).statusCode).toBe(202);
+    await waitForStatus(h, id, ['archived']);
+    const left = await workingIn(wt);
+    expect(left).toEqual([]);
+    await expectZeroResidue(h.db, h.workspace.path, id);
   });
 });

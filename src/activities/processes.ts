@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // Real processes and process groups: facts read from /proc and signal 0, and the signals that stop
@@ -61,6 +61,30 @@ export async function groupsWithVariable(name: string, prefix: string): Promise<
     if (!environ.split('\0').some((v) => v.startsWith(needle))) continue;
     const group = (await liveStat(pid))?.[2];
     if (group) groups.add(Number(group));
+  }
+  return [...groups];
+}
+
+/**
+ * The process groups with a live member working in `dir` or below it (/proc/<pid>/cwd): what a
+ * cell started finds its way here even when it cleared its environment and made its own session
+ * (`env -i setsid daemon &`). Hive's own process is never one of them.
+ */
+export async function groupsWorkingIn(dir: string): Promise<number[]> {
+  const groups = new Set<number>();
+  // /proc shows the real path: compare with the folder's real path too.
+  const roots = [...new Set([dir, await realpath(dir).catch(() => dir)])];
+  const inside = (cwd: string) => {
+    const clean = cwd.replace(/ \(deleted\)$/, '');
+    return roots.some((root) => clean === root || clean.startsWith(`${root}/`));
+  };
+  const own = (await liveStat(String(process.pid)))?.[2];
+  for (const pid of await pids()) {
+    if (Number(pid) === process.pid) continue;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+    if (cwd === undefined || !inside(cwd)) continue;
+    const group = (await liveStat(pid))?.[2];
+    if (group && group !== own) groups.add(Number(group));
   }
   return [...groups];
 }

@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { writeCellFile } from '../cells/containedFiles.js';
-import { groupsWithVariable, isSameProcess, terminateGroup } from './processes.js';
+import { groupsWithVariable, groupsWorkingIn, isSameProcess, terminateGroup } from './processes.js';
 
 // A worker killed with -9 between spawning a process and recording it (a service's pid row, a
 // command's wait) leaves a process nobody knows about; the next attempt would start a second one.
@@ -45,11 +46,15 @@ export async function endLeftovers(note: string | undefined, keep?: number): Pro
 }
 
 /**
- * Every process group spawned under a note inside `folder` (a cell's metadata folder): what must
- * not outlive the cell's worktree.
+ * Every process group spawned under a note inside `folder` (a cell's metadata folder), and every
+ * one working inside its worktree (a daemon that cleared its environment and left its session is
+ * still found by where it runs): what must not outlive the cell's worktree.
  */
 export async function endAllUnder(folder: string): Promise<number> {
-  const groups = await groupsWithVariable(SPAWN_NOTE_VAR, `${folder}/`);
+  const groups = new Set([
+    ...(await groupsWithVariable(SPAWN_NOTE_VAR, `${folder}/`)),
+    ...(await groupsWorkingIn(path.dirname(folder))),
+  ]);
   for (const group of groups) await terminateGroup(group, LEFTOVER_GRACE_MS);
-  return groups.length;
+  return groups.size;
 }

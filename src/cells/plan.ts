@@ -21,6 +21,7 @@ export interface ServicePlan
     | 'env'
     | 'stop'
     | 'readiness'
+    | 'settleMs'
     | 'dependsOn'
     | 'restart'
     | 'maxRestarts'
@@ -88,6 +89,10 @@ export interface RestorePoint {
   commit: string | null;
   headCommit: string;
   detached: boolean;
+  /** The branch HEAD was on, when not the cell's own: checked out again. */
+  headBranch?: string | null;
+  /** The commit of the staged index, when something was staged: read back into the index. */
+  index?: string | null;
 }
 
 export interface AllocatedPort {

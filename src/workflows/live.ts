@@ -59,8 +59,35 @@ export async function live(
       continue;
     }
     const event = await superviseUntilInterrupted(act, state, control);
-    if (event) await recover(act, state, cellId, event);
+    if (event) await untilInterrupted(control, () => recover(act, state, cellId, event));
   }
+}
+
+/**
+ * Runs `work` (a restart by its policy) until it ends, or until archive or a lost host
+ * needs the cell: then it is cancelled (the running activity with it), so an archive is acted on
+ * within about a second, not after a readiness wait that may never succeed. Archive stops whatever
+ * the interrupted work had started.
+ */
+async function untilInterrupted(control: Control, work: () => Promise<void>): Promise<void> {
+  const scope = new CancellationScope();
+  let settled = false;
+  const running = scope
+    .run(work)
+    .catch((error: unknown) => {
+      if (!isCancellation(error)) throw error;
+    })
+    .finally(() => {
+      settled = true;
+    });
+  await condition(() => settled || control.archive || control.hostLost !== undefined);
+  if (!settled) scope.cancel();
+  // A lost host's worker cannot confirm the cancellation: the cell goes on to `lost` at once.
+  if (control.hostLost && !settled) {
+    running.catch((error: unknown) => log.warn('interrupted work ended with an error', { error }));
+    return;
+  }
+  await running;
 }
 
 /** Runs the supervision activity until it reports a service, or a person wants something. */
@@ -147,6 +174,7 @@ async function recover(act: CellActivities, state: LiveState, cellId: string, ev
     await act.awaitService(call, 'ready');
     if (state.stopped.length === 0) await act.setStatus(cellId, 'ready');
   } catch (error) {
+    if (isCancellation(error)) throw error; // archive (or a lost host) interrupted it
     // Still not ready: supervision reports it again, and the next attempt counts toward maxRestarts.
     log.warn('restart did not make the service ready', { cellId, service: service.name, error });
   }
