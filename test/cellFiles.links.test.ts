@@ -127,3 +127,29 @@ describe("a cell's processes and Hive's environment", () => {
     expect(setup.PATH).toBeTruthy();
   });
 });
+
+describe('a workspace whose .cells is a link', () => {
+  it('gets no worktree outside the repository: the worktree step fails naming the link', async () => {
+    const cells = path.join(h.workspace.path, '.cells');
+    const aside = `${cells}-aside`;
+    const elsewhere = path.join(path.dirname(h.dbFile), 'elsewhere');
+    const { mkdir, readdir, rename } = await import('node:fs/promises');
+    await mkdir(elsewhere, { recursive: true });
+    await rename(cells, aside);
+    await symlink(elsewhere, cells);
+    try {
+      const id = await requestCell(h, 'web');
+      const failed = await waitForStatus(h, id, ['failed']);
+      expect(failed.failure).toMatchObject({ step: 'worktree', type: 'PathOutside' });
+      expect(failed.failure?.message).toContain('symbolic link');
+      expect(await readdir(elsewhere)).toEqual([]);
+      // Its clean-up does not reach through the link either.
+      expect((await h.app.inject({ method: 'POST', url: `/cells/${id}/cancel` })).statusCode).toBe(202);
+      await waitForStatus(h, id, ['cancelled', 'cleanup_failed']);
+      expect(await readdir(elsewhere)).toEqual([]);
+    } finally {
+      await rm(cells);
+      await rename(aside, cells);
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { ErrorType, Step } from '../cells/catalog.js';
@@ -93,6 +93,27 @@ function repositoryQueue() {
   };
 }
 
+/**
+ * `.cells/` must be a real folder of the repository: were it a link (made by anyone who can write
+ * the repository, an agent included), worktrees — and their removal — would land wherever it leads.
+ */
+async function requireCellsInside(repo: string, cells: string, { create = false } = {}): Promise<void> {
+  if (create && !(await lstat(cells).catch(() => undefined))) await mkdir(cells, { recursive: true });
+  const info = await lstat(cells).catch(() => undefined);
+  if (!info) return; // nothing there: nothing to make or remove through it
+  const real = await realpath(cells).catch(() => cells);
+  const repoReal = await realpath(repo);
+  if (!info.isSymbolicLink() && info.isDirectory() && real === path.join(repoReal, path.basename(cells)))
+    return;
+  throw permanent(
+    ErrorType.PathOutside,
+    `${cells} is ${info.isSymbolicLink() ? `a symbolic link to ${real}` : `not a folder of the repository (${real})`}: cells are made and removed only inside the repository`,
+    {
+      hint: `Remove it (rm ${cells}) and make it a plain folder again; Hive makes it itself on the next cell.`,
+    },
+  );
+}
+
 export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
   const oneAtATime = repositoryQueue();
   return {
@@ -120,8 +141,8 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
             if (!existing) {
               await oneAtATime(plan.workspacePath, async () => {
                 await git(repo, ['worktree', 'prune']);
+                await requireCellsInside(repo, path.dirname(plan.worktreePath), { create: true });
                 await rm(plan.worktreePath, { recursive: true, force: true });
-                await mkdir(path.dirname(plan.worktreePath), { recursive: true });
                 const args = (await branchExists(repo, plan.branch))
                   ? ['worktree', 'add', plan.worktreePath, plan.branch]
                   : ['worktree', 'add', '-b', plan.branch, plan.worktreePath, plan.baseCommit];
@@ -223,6 +244,7 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
               () => undefined,
             );
           }
+          await requireCellsInside(repo, path.dirname(plan.worktreePath));
           await rm(plan.worktreePath, { recursive: true, force: true });
           await git(repo, ['worktree', 'prune']);
         });
