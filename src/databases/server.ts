@@ -1,10 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import pg from 'pg';
+import { initCluster } from './cluster.js';
+import { DatabaseServerError } from './errors.js';
+import { ownByServer, reachableByServer, serverCommand, UnreachableFolder } from './serverUser.js';
+
+// Callers of the server know its error from here.
+export { DatabaseServerError };
 
 // One PostgreSQL server per workspace and host, run by Hive from Debian's binaries. Data under the
 // data dir; it listens on a Unix socket only, in a folder only Hive's user (and the server's) can
@@ -40,18 +46,6 @@ export function serverPathsAt(root: string): ServerPaths {
   };
 }
 
-export class DatabaseServerError extends Error {
-  override name = 'DatabaseServerError';
-  constructor(
-    readonly kind: 'not-installed' | 'failed',
-    message: string,
-    readonly hint: string,
-    readonly logTail?: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Debian's PostgreSQL binaries (the newest installed), else whatever `postgres` PATH has. */
 export async function postgresBinDir(): Promise<string | undefined> {
   const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
@@ -59,31 +53,6 @@ export async function postgresBinDir(): Promise<string | undefined> {
   if (newest) return path.join('/usr/lib/postgresql', newest, 'bin');
   const which = await execa('sh', ['-c', 'command -v postgres'], { reject: false });
   return which.exitCode === 0 ? path.dirname(which.stdout.trim()) : undefined;
-}
-
-/** PostgreSQL refuses to run as root: then the server runs as the `postgres` system user. */
-const asRoot = () => process.getuid?.() === 0;
-const serverCommand = (bin: string, args: string[]) =>
-  asRoot() ? { file: 'runuser', args: ['-u', 'postgres', '--', bin, ...args] } : { file: bin, args };
-
-/**
- * As root, the server runs as `postgres`, which must be able to pass through the folders above its
- * cluster: the data dir and `postgres/` under it get the search (x) bit for others — not read, so
- * nothing in them can be listed.
- */
-async function traversableByServer(root: string) {
-  if (!asRoot()) return;
-  for (const dir of [path.dirname(path.dirname(root)), path.dirname(root), root]) {
-    const mode = (await stat(dir)).mode & 0o777;
-    if ((mode & 0o001) === 0) await chmod(dir, mode | 0o001);
-  }
-}
-
-async function ownByServer(dir: string) {
-  if (!asRoot()) return;
-  const { stdout } = await execa('id', ['-u', 'postgres']);
-  const { stdout: gid } = await execa('id', ['-g', 'postgres']);
-  await chown(dir, Number(stdout), Number(gid));
 }
 
 /** A client of one database of the server (`postgres` for administration). */
@@ -132,10 +101,83 @@ async function withLock<T>(root: string, fn: () => Promise<T>, staleMs = 60_000)
 const tailOf = async (file: string) =>
   (await readFile(file, 'utf8').catch(() => '')).trimEnd().split('\n').slice(-15).join('\n');
 
+/** The socket file the server listens on. */
+export const socketFile = (paths: ServerPaths) => path.join(paths.socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+
+/**
+ * The pid of the server that holds the data dir (its `postmaster.pid`), when that process is alive
+ * and is PostgreSQL's (not a later process that got the same pid); undefined otherwise. Reads two
+ * small files: cheap enough to look every few seconds.
+ */
+export async function postmasterPid(paths: ServerPaths): Promise<number | undefined> {
+  const text = await readFile(path.join(paths.data, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number.parseInt(text.split('\n')[0] ?? '', 10);
+  if (!(pid > 0)) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  // `<pid> (<comm>) <state> …`; without /proc (not Linux) the signal's answer is all there is. A
+  // zombie (killed, not yet reaped) is gone.
+  const procStat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => `${pid} (postgres) S`);
+  const comm = procStat.slice(procStat.indexOf('(') + 1, procStat.lastIndexOf(')'));
+  const state = procStat.slice(procStat.lastIndexOf(')') + 2, procStat.lastIndexOf(')') + 3);
+  return comm.startsWith('postgres') && state !== 'Z' ? pid : undefined;
+}
+
+/** Whether the server looks alive without connecting: its postmaster runs and its socket exists. */
+export async function looksAlive(paths: ServerPaths): Promise<boolean> {
+  return (
+    (await postmasterPid(paths)) !== undefined && (await stat(socketFile(paths)).catch(() => null)) !== null
+  );
+}
+
+/** Waits for the server to answer; `exited` says the process we started is gone. */
+async function answers(paths: ServerPaths, exited: () => boolean) {
+  const deadline = Date.now() + 30_000;
+  while (!(await isRunning(paths))) {
+    if (exited() || Date.now() > deadline) {
+      throw new DatabaseServerError(
+        'failed',
+        `the workspace's PostgreSQL server did not start (${exited() ? 'it exited' : 'no answer in 30 s'})`,
+        `See its log: ${paths.log}`,
+        await tailOf(paths.log),
+      );
+    }
+    await sleep(50);
+  }
+}
+
+/**
+ * A postmaster that still holds the data dir (starting up, recovering, shutting down) is waited for:
+ * true once it answers, false once it is gone (a new one may start). Never a second one beside it.
+ */
+async function answersOnceUp(paths: ServerPaths): Promise<boolean> {
+  const holder = await postmasterPid(paths);
+  if (holder === undefined) return false;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (await isRunning(paths)) return true;
+    if ((await postmasterPid(paths)) !== holder) return false;
+    if (Date.now() > deadline) {
+      throw new DatabaseServerError(
+        'failed',
+        `PostgreSQL (pid ${holder}) holds ${paths.data} but does not answer on ${socketFile(paths)}`,
+        `See its log: ${paths.log}; stop it (kill ${holder}) and Hive starts the server again.`,
+        await tailOf(paths.log),
+      );
+    }
+    await sleep(100);
+  }
+}
+
 /**
  * The workspace's server, running: created with initdb the first time (into a temporary folder,
  * renamed into place, so a kill leaves no half-made cluster), started when it is not running (also
- * after a crash or a host restart). Safe to call from many cells at once.
+ * after a crash or a host restart). Safe to call from many cells and processes at once: one holds
+ * the lock, and a postmaster still holding the data dir (starting, recovering) is waited for, never
+ * joined by a second one.
  */
 export async function ensureServer(paths: ServerPaths): Promise<void> {
   if (await isRunning(paths)) return;
@@ -149,27 +191,15 @@ export async function ensureServer(paths: ServerPaths): Promise<void> {
         'Install it (Debian: apt-get install postgresql), or use a process service that runs your own database.',
       );
     }
-    await traversableByServer(paths.root);
-    if (!(await stat(path.join(paths.data, 'PG_VERSION')).catch(() => undefined))) {
-      const fresh = `${paths.data}.init-${randomBytes(4).toString('hex')}`;
-      await mkdir(fresh, { recursive: true, mode: 0o700 });
-      await ownByServer(fresh);
-      const init = serverCommand(path.join(bin, 'initdb'), [
-        '-D',
-        fresh,
-        '-U',
-        DATABASE_USER,
-        '--auth=trust',
-        '--encoding=UTF8',
-        '--no-sync',
-      ]);
-      const result = await execa(init.file, init.args, { reject: false, all: true, cwd: '/' });
-      if (result.exitCode !== 0) {
-        await rm(fresh, { recursive: true, force: true });
-        throw new DatabaseServerError('failed', 'initdb failed', 'See the output below.', result.all);
-      }
-      await rename(fresh, paths.data);
+    try {
+      await reachableByServer(paths.root);
+    } catch (error) {
+      if (error instanceof UnreachableFolder)
+        throw new DatabaseServerError('failed', error.message, error.hint);
+      throw error;
     }
+    if (await answersOnceUp(paths)) return;
+    await initCluster(paths.data, bin, DATABASE_USER);
     await mkdir(paths.socketDir, { recursive: true, mode: 0o700 });
     await ownByServer(paths.socketDir);
     const start = serverCommand(path.join(bin, 'postgres'), [
@@ -199,18 +229,7 @@ export async function ensureServer(paths: ServerPaths): Promise<void> {
     void child.then(() => {
       exited = true;
     });
-    const deadline = Date.now() + 30_000;
-    while (!(await isRunning(paths))) {
-      if (exited || Date.now() > deadline) {
-        throw new DatabaseServerError(
-          'failed',
-          `the workspace's PostgreSQL server did not start (${exited ? 'it exited' : 'no answer in 30 s'})`,
-          `See its log: ${paths.log}`,
-          await tailOf(paths.log),
-        );
-      }
-      await sleep(50);
-    }
+    await answers(paths, () => exited);
   });
 }
 
