@@ -91,7 +91,9 @@ describe('hive init', () => {
     });
     try {
       expect(init.stdout).toContain('npm (package-lock.json)');
-      expect(config).toContain("setup: ['npm ci --no-audit --no-fund']");
+      // The install is the cached dependency set (before databases and setup), not a setup command.
+      expect(config).toContain("install: 'npm ci --no-audit --no-fund'");
+      expect(config).not.toContain("setup: ['npm ci");
       expect(config).toContain("run: 'npm run dev'");
       expect(config).toContain("includePatterns: ['.env*']");
       const web = cell.services.find((s) => s.name === 'web');

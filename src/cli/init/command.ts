@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { simpleGit } from 'simple-git';
 import which from 'which';
 import { CliError, out as c, findingLines, print } from '../output.js';
+import { commentText } from './blocks.js';
 import { detectRepo } from './detect.js';
 import { draftConfig, type HostTools, TEMPLATE_ID } from './draft.js';
 
@@ -48,7 +49,10 @@ export function registerInitCommand(program: Command): void {
       }
       const facts = await detectRepo(root);
       const draft = draftConfig(facts, await hostTools());
-      if (options.print) return void process.stdout.write(draft.source);
+      if (options.print) {
+        for (const problem of draft.problems) process.stderr.write(`not done: ${problem}\n`);
+        return void process.stdout.write(draft.source);
+      }
 
       const file = path.join(root, 'hive.config.ts');
       await writeFile(file, draft.source);
@@ -69,13 +73,31 @@ export function registerInitCommand(program: Command): void {
         loaded,
         templateId: TEMPLATE_ID,
       });
+      // The config is kept either way, for the person to finish; it only "works" when the dry run
+      // passes and, where the repository has a server, a service of the config starts one.
       print();
-      print(result.ok ? `${c.green('✔')} dry run passed` : `${c.red('✖')} dry run found problems`);
-      for (const line of findingLines(result.findings)) print(line);
-      if (!result.ok) {
+      if (draft.problems.length || !result.ok) {
+        print(`${c.red('✖')} ${file} does not work yet (it was written so you can finish it):`);
+        for (const problem of draft.problems) print(`  ${c.red('-')} ${problem}`);
+        if (!result.ok) {
+          // The file says so too, for whoever opens it later.
+          const failed = result.findings
+            .filter((f) => f.severity === 'error')
+            .map((f) => `- ${commentText(`${f.path}: ${f.message}`, 200)}`);
+          await writeFile(
+            file,
+            `// hive init's dry run failed on this config:\n${failed.map((l) => `// ${l}`).join('\n')}\n${draft.source}`,
+          );
+          print(`  ${c.red('-')} the dry run found problems:`);
+          for (const line of findingLines(result.findings)) print(line);
+        }
+        print();
+        print(`Edit ${file}, then check it with ${c.cyan(`hive templates validate ${TEMPLATE_ID}`)}.`);
         process.exitCode = 1;
         return;
       }
+      print(`${c.green('✔')} dry run passed`);
+      for (const line of findingLines(result.findings)) print(line);
       print();
       print(`Next: run Hive in this repository (${c.cyan('hive up')}), then`);
       print(`  ${c.cyan(`hive cells create -t ${TEMPLATE_ID} -b "<the task>"`)}`);

@@ -16,7 +16,20 @@ export interface Entries {
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
-const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+const quote = (s: string) => {
+  // Double quotes when that spares escaping (shell commands often hold single quotes).
+  const mark = s.includes("'") && !s.includes('"') ? '"' : "'";
+  return `${mark}${s
+    .replace(/\\/g, '\\\\')
+    .replace(mark === "'" ? /'/g : /"/g, `\\${mark}`)
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')}${mark}`;
+};
+
+/** Comment text as `//` lines: a line break in it starts another comment line, never code. */
+const commentLines = (text: string) => text.split(/\r\n|[\n\r\u2028\u2029]/);
 const keyOf = (k: string) => (IDENTIFIER.test(k) ? k : quote(k));
 
 function literal(value: Value, indent: string): string {
@@ -33,7 +46,7 @@ function literal(value: Value, indent: string): string {
   const lines: string[] = [];
   for (const entry of value.entries) {
     const inner = `${indent}  `;
-    for (const c of entry.comment ?? []) lines.push(`${inner}// ${c}`.trimEnd());
+    for (const c of (entry.comment ?? []).flatMap(commentLines)) lines.push(`${inner}// ${c}`.trimEnd());
     const text = `${inner}${keyOf(entry.key)}: ${literal(entry.value, inner)},`;
     lines.push(
       entry.disabled
@@ -50,7 +63,10 @@ function literal(value: Value, indent: string): string {
 /** The whole file: a header comment and `export default defineConfig(…)`. */
 export function renderConfig(options: { header: string[]; config: Entries }): string {
   const parts = [
-    options.header.map((l) => `// ${l}`.trimEnd()).join('\n'),
+    options.header
+      .flatMap(commentLines)
+      .map((l) => `// ${l}`.trimEnd())
+      .join('\n'),
     "import { defineConfig } from 'hive-cells';",
   ];
   parts.push(`export default defineConfig(${literal(options.config, '')});`);
