@@ -22,7 +22,8 @@ export interface EnvironmentDeps {
   dependencyCache: PruneLimits;
 }
 
-const envName = (service: string) => service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+/** A service's name as it appears in variable names (WEB_PORT). */
+export const envName = (service: string) => service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 
 /**
  * One line of `.hive/env`. Values come from requests too, so they are single-quoted (a `'` inside

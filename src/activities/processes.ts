@@ -22,6 +22,18 @@ async function pids(): Promise<string[]> {
   return (await readdir('/proc').catch(() => [] as string[])).filter((entry) => /^\d+$/.test(entry));
 }
 
+/** Every live process: its parent and its process group, by pid (for walking a process tree). */
+export async function liveProcesses(): Promise<Map<number, { ppid: number; pgid: number }>> {
+  const table = new Map<number, { ppid: number; pgid: number }>();
+  await Promise.all(
+    (await pids()).map(async (pid) => {
+      const fields = await liveStat(pid);
+      if (fields) table.set(Number(pid), { ppid: Number(fields[1]), pgid: Number(fields[2]) });
+    }),
+  );
+  return table;
+}
+
 /** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat). */
 export async function processStartTicks(pid: number): Promise<string | undefined> {
   return (await liveStat(pid))?.[19];

@@ -68,6 +68,10 @@ export const ErrorType = {
   ServiceSpawnFailed: 'ServiceSpawnFailed',
   ServiceExited: 'ServiceExited',
   ServiceNotReady: 'ServiceNotReady',
+  /** The service listens, but on none of its allocated ports (its command ignores $PORT). */
+  ServiceWrongPort: 'ServiceWrongPort',
+  /** A service with an `auto` port listens on several ports and none is named by its log. */
+  ServicePortAmbiguous: 'ServicePortAmbiguous',
   // prompt
   PromptMissing: 'PromptMissing',
   /** A path from the config (prompt, include, cwd) that resolves outside its workspace or worktree. */

@@ -52,6 +52,11 @@ export function portsOf(service: ServiceSpec): Record<string, PortSpec> {
   return service.ports ?? { primary: 'any' };
 }
 
+/** The name of a service's `auto` port (the service chooses it; Hive adopts it), if it has one. */
+export function autoPortOf(service: ServiceSpec): string | undefined {
+  return Object.entries(portsOf(service)).find(([, spec]) => spec === 'auto')?.[0];
+}
+
 /** The port `$PORT` means: the one named `primary`, else the first declared. */
 export function primaryPortName(service: ServiceSpec): string | undefined {
   const names = Object.keys(portsOf(service));

@@ -47,7 +47,15 @@ export async function startServices(act: CellActivities, saga: Saga, cell: Ready
       await act.startService(call, `start service ${service.name}${port ? ` on :${port}` : ''}`);
       reached.set(service.name, 'started');
       const wanted = oneShot.has(service.name) ? 'completed' : 'ready';
-      await act.awaitService(call, wanted);
+      const { adopted } = await act.awaitService(call, wanted);
+      // An `auto` port the service chose: part of the cell from now on, for its dependents (which
+      // start after this), the prompt and supervision, as an allocated one would be.
+      if (adopted) {
+        const at = ports.findIndex((p) => p.service === service.name && p.name === adopted.port.name);
+        if (at === -1) ports.push(adopted.port);
+        else ports[at] = adopted.port;
+        Object.assign(cell.env.env, adopted.env);
+      }
       reached.set(service.name, wanted);
     } catch (error) {
       reached.set(service.name, 'failed');

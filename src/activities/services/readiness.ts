@@ -4,7 +4,10 @@ import type { Db } from '../../db/client.js';
 import { permanent } from '../failures.js';
 import { type ExitRegistry, isSameProcess } from '../processes.js';
 import { inActivity, type StepRecorder } from '../steps.js';
+import { type AdoptedPort, adoptPort, autoPortName } from './adoption.js';
 import { logTail, serviceContext } from './context.js';
+import { portList } from './listeners.js';
+import { createPortWatch } from './portWatch.js';
 import { probeOnce } from './probes.js';
 
 export interface ReadinessDeps {
@@ -15,6 +18,16 @@ export interface ReadinessDeps {
 
 /** A service with no port and no probe is ready once it has stayed up this long. */
 const STAYED_UP_MS = 1_000;
+
+/**
+ * A service is ready only if its process still runs this long after it started (and when its
+ * probe passed): a server that listens and then exits on bad config is not ready. Counted from the
+ * start, so a service that takes longer than this to pass its probe pays nothing, and a minimal
+ * Node server (probe passing ~90 ms after spawn) pays ~110 ms: issue #23 counts every one of them.
+ * Next.js listens first and exits seconds later (after compiling its instrumentation), which no
+ * small default covers: such a template sets `settleMs` or an http probe (docs/templates.md).
+ */
+export const DEFAULT_SETTLE_MS = 200;
 
 /**
  * Probing is fast at first, as a shell's `until …; do sleep 0.02; done` is: every 20 ms for the first
@@ -31,30 +44,57 @@ const REPORT_EVERY_MS = 250;
 export function createReadiness({ db, steps, exits }: ReadinessDeps) {
   return {
     /**
-     * Waits until a started service is ready (its probe passes) or, for one-shot services others
-     * depend on as `completed`, until it exits 0 — at most `readyTimeoutMs`. Heartbeats each probe,
-     * so a cancellation reaches it at once. A service that exits, or never gets ready, fails with
-     * its exit code and last log lines.
+     * Waits until a started service is ready (its probe passes and it is still running at the end
+     * of its settle window) or, for one-shot services others depend on as `completed`, until it
+     * exits 0 — at most `readyTimeoutMs`. While it waits it looks at the ports the service really
+     * listens on: one that listens only elsewhere fails within seconds, naming both ports; an
+     * `auto` port is adopted (and returned, for the workflow to add to the cell). Heartbeats each
+     * probe, so a cancellation reaches it at once. A service that exits, or never gets ready,
+     * fails with its exit code and last log lines.
      */
     async awaitService(
       call: ServiceCall & { condition: ServiceCondition },
-    ): Promise<{ observation: string }> {
+    ): Promise<{ observation: string; adopted?: AdoptedPort }> {
       const { service, condition } = call;
       const stepName = serviceStep(service.name, condition);
       return steps.withStep({ cellId: call.plan.cellId, name: stepName }, async () => {
-        const ctx = await serviceContext(call);
+        let ctx = await serviceContext(call);
         const activity = inActivity();
         const sleep = (ms: number) => (activity ? activity.sleep(ms) : new Promise((r) => setTimeout(r, ms)));
         const row = await db.serviceInstance.findUniqueOrThrow({
           where: { cellId_name: { cellId: ctx.cellId, name: ctx.name } },
         });
         const pid = row.pid ?? -1;
-        const { probe } = ctx;
+        const auto = autoPortName(call);
+        // An auto port adopted by an earlier run of the service is the one it must keep.
+        const before = auto && call.ports.find((p) => p.service === ctx.name && p.name === auto)?.port;
+        const own = call.ports
+          .filter((p) => p.service === ctx.name && p.name !== auto)
+          .flatMap((p) => {
+            // A block ({ block: n }) is n ports from the one recorded: listening on any of them is right.
+            const spec = service.ports[p.name];
+            const size = typeof spec === 'object' && !Array.isArray(spec) ? spec.block : 1;
+            return Array.from({ length: size }, (_, i) => p.port + i);
+          });
+        const allocated = before ? [...own, before] : own;
+        // Only a service with ports (or an auto one) is looked at: the rest may listen where they like.
+        const watched = allocated.length > 0 || auto !== undefined;
+        const watch = createPortWatch({
+          pgid: row.pgid ?? pid,
+          allocated,
+          auto: auto !== undefined && !before,
+          logFile: ctx.logFile,
+        });
+        let adopted: AdoptedPort | undefined;
         const started = Date.now();
         const deadline = started + service.readyTimeoutMs;
-        if (probe?.initialDelayMs) await sleep(probe.initialDelayMs);
+        const settled = (row.startedAt?.getTime() ?? started) + (service.settleMs ?? DEFAULT_SETTLE_MS);
+        if (ctx.probe?.initialDelayMs) await sleep(ctx.probe.initialDelayMs);
         let observation = 'not probed yet';
+        let passedAt: number | undefined;
         let reportedAt = 0;
+        const fail = async (type: ErrorType, message: string, hint: string) =>
+          permanent(type, message, { hint, logTail: await logTail(ctx) });
         for (let attempt = 1; ; attempt++) {
           if (!(await isSameProcess(pid, row.startTicks))) {
             const exit = exits.get(pid);
@@ -70,48 +110,95 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
               where: { id: row.id },
               data: { status: 'exited', exitCode: code },
             });
-            throw permanent(
+            const how = code === null ? `(${exit?.signal ?? 'status unknown'})` : `with code ${code}`;
+            throw await fail(
               ErrorType.ServiceExited,
-              `${ctx.name} exited ${code === null ? `(${exit?.signal ?? 'status unknown'})` : `with code ${code}`} before it was ${condition}`,
-              { hint: `Check its command and log: ${ctx.logFile}`, logTail: await logTail(ctx) },
+              passedAt === undefined
+                ? `${ctx.name} exited ${how} before it was ${condition}`
+                : `${ctx.name} exited ${how} ${Date.now() - passedAt} ms after its probe passed (${observation}), within its settle window: not ready`,
+              `Check its command and log: ${ctx.logFile}`,
             );
           }
           if (condition === 'ready') {
-            if (probe) {
-              const outcome = await probeOnce(probe, ctx);
-              observation = outcome.observation;
-              if (outcome.ok) break;
-            } else if (Date.now() - started >= STAYED_UP_MS) {
-              observation = `stayed up ${STAYED_UP_MS} ms`;
-              break;
+            if (auto && !before && !adopted) {
+              const verdict = await watch.look();
+              if (verdict.kind === 'ambiguous') {
+                throw await fail(
+                  ErrorType.ServicePortAmbiguous,
+                  `${ctx.name} listens on ${portList(verdict.ports)} and its log names none of them: which is its port?`,
+                  `Print the URL it serves on, or give it its port (--port $PORT) instead of "auto".`,
+                );
+              }
+              if (verdict.kind === 'adopt') {
+                adopted = await adoptPort(db, call, auto, verdict.port);
+                // From here on it is probed like a service with that port allocated.
+                ctx = await serviceContext({ ...call, ports: [...call.ports, adopted.port] });
+              }
+              const seen = watch.seen ?? [];
+              observation = adopted
+                ? `adopted :${adopted.port.port}`
+                : `auto port not adopted yet${seen.length ? ` (listens on ${portList(seen)})` : ''}`;
+            }
+            if (passedAt === undefined && (!auto || before || adopted)) {
+              if (ctx.probe) {
+                const outcome = await probeOnce(ctx.probe, ctx);
+                observation = outcome.observation;
+                if (outcome.ok) passedAt = Date.now();
+              } else if (Date.now() - started >= STAYED_UP_MS) {
+                observation = `stayed up ${STAYED_UP_MS} ms`;
+                passedAt = Date.now();
+              }
+            }
+            if (passedAt !== undefined && Date.now() >= settled) break;
+            if (passedAt === undefined && allocated.length > 0) {
+              const verdict = await watch.look();
+              if (verdict.kind === 'wrong') {
+                const wanted = portList(allocated);
+                throw await fail(
+                  ErrorType.ServiceWrongPort,
+                  `${ctx.name} listens on ${portList(verdict.ports)}, not on ${before ? `${wanted}, the port it chose before` : `the allocated ${wanted}`}`,
+                  before
+                    ? `A service's auto port must stay the same across restarts: make it listen on ${wanted} again (or fix its port).`
+                    : `The command ignores $PORT: pass --port $PORT (or read PORT from the environment), or declare its port "auto" to adopt the one it chooses.`,
+                );
+              }
             }
           }
-          const operation = `waiting for ${ctx.name} ${condition === 'ready' ? 'readiness' : 'to complete'}: ${observation}, try ${attempt}`;
+          const operation = `waiting for ${ctx.name} ${condition === 'ready' ? 'readiness' : 'to complete'}: ${passedAt === undefined ? observation : `${observation}, settling`}, try ${attempt}`;
           // Probes come every 20 ms at first: the operation is recorded at most every 250 ms.
           if (Date.now() - reportedAt >= REPORT_EVERY_MS) {
             reportedAt = Date.now();
             await steps.reportOperation(ctx.cellId, stepName, operation);
           }
           if (Date.now() >= deadline) {
-            throw permanent(
+            // Only a service that listens nowhere is told to wait longer; one that listens elsewhere failed above.
+            if (condition === 'ready' && watched) await watch.look({ force: true });
+            const listens = condition === 'ready' && watched ? watch.seen : undefined;
+            const where =
+              listens === undefined
+                ? ''
+                : listens.length === 0
+                  ? 'listens on no port yet; '
+                  : `listens on ${portList(listens)}; `;
+            throw await fail(
               ErrorType.ServiceNotReady,
-              `${ctx.name} not ${condition} after ${service.readyTimeoutMs} ms: ${observation}`,
-              {
-                hint: `Raise readyTimeoutMs if it is just slow; log: ${ctx.logFile}`,
-                logTail: await logTail(ctx),
-              },
+              `${ctx.name} not ${condition} after ${service.readyTimeoutMs} ms: ${where}${observation}`,
+              listens && listens.length > 0
+                ? `It listens, but its probe does not pass: check the probe (${ctx.probe?.type ?? 'none'}) and the log: ${ctx.logFile}`
+                : `Raise readyTimeoutMs if it is just slow; log: ${ctx.logFile}`,
             );
           }
           // Cancellable sleep: a cancellation of the activity ends the wait at once.
-          const period = probe?.periodMs ?? 200;
-          await sleep(
+          const period = ctx.probe?.periodMs ?? 200;
+          const gap =
             Date.now() - started < FAST_PROBING_MS
               ? Math.min(period, FIRST_PROBE_GAP_MS)
-              : Math.min(period, FIRST_PROBE_GAP_MS * 2 ** Math.max(0, attempt - FAST_PROBES)),
-          );
+              : Math.min(period, FIRST_PROBE_GAP_MS * 2 ** Math.max(0, attempt - FAST_PROBES));
+          // Settling: only the process is watched, until the window ends.
+          await sleep(passedAt === undefined ? gap : Math.max(1, Math.min(gap, settled - Date.now())));
         }
         await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'ready' } });
-        return { observation };
+        return adopted ? { observation, adopted } : { observation };
       });
     },
   };
