@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,14 +17,30 @@ afterAll(async () => {
 });
 
 describe('configuration from the environment', () => {
-  it('defaults: loopback, data dir under cwd, the cwd as workspace when it is a git repo', () => {
-    const config = loadConfig({}, repo);
+  it('defaults: loopback, a per-user data dir, the cwd as workspace when it is a git repo', () => {
+    const config = loadConfig({ XDG_DATA_HOME: plainDir }, repo);
     expect(config.host).toBe('127.0.0.1');
     expect(config.port).toBe(4400);
-    expect(config.dataDir).toBe(path.join(repo, '.hive-data'));
-    expect(config.databaseUrl).toBe(`file:${path.join(repo, '.hive-data', 'hive.db')}`);
+    expect(config.dataDir).toBe(path.join(plainDir, 'hive-cells'));
+    expect(config.databaseUrl).toBe(`file:${path.join(plainDir, 'hive-cells', 'hive.db')}`);
     expect(config.workspaces).toEqual([{ id: path.basename(repo), path: repo }]);
+    expect(config.workspacesFromCwd).toBe(true);
     expect(config.temporal).toMatchObject({ namespace: 'default', taskQueue: 'hive-cells' });
+  });
+
+  it('data dir: ~/.local/share/hive-cells without XDG_DATA_HOME; a .hive-data already in the cwd is kept', async () => {
+    expect(loadConfig({ HOME: plainDir }, repo).dataDir).toBe(
+      path.join(plainDir, '.local', 'share', 'hive-cells'),
+    );
+    await mkdir(path.join(plainDir, '.hive-data'));
+    expect(loadConfig({ XDG_DATA_HOME: repo }, plainDir).dataDir).toBe(path.join(plainDir, '.hive-data'));
+    await rm(path.join(plainDir, '.hive-data'), { recursive: true });
+  });
+
+  it('the default workspace is the repository of a folder inside it, named after its top folder', async () => {
+    const sub = path.join(repo, 'packages', 'web');
+    await mkdir(sub, { recursive: true });
+    expect(loadConfig({}, sub).workspaces).toEqual([{ id: path.basename(repo), path: repo }]);
   });
 
   it('no default workspace when the cwd is not a git repository', () => {

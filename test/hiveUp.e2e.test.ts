@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../src/config/paths.js';
 import { findTemporalCli } from '../src/temporal/cli.js';
 import { createGitRepo } from './support/gitRepo.js';
 import { eventually, type HiveProcess, isAlive, pidsMatching, spawnHive } from './support/process.js';
@@ -101,5 +103,86 @@ describe('hive up (npm start): the embedded stack in one process', () => {
     expect(await listening(ports.api)).toBe(false);
     expect(await listening(ports.temporal)).toBe(false);
     expect(await listening(ports.ui)).toBe(false);
+  });
+});
+
+describe('hive up through `npm link`, run in another repository, without HIVE_DATA_DIR', () => {
+  let home: string;
+  let other: string;
+  let linked: HiveProcess;
+  const own = { api: 0, temporal: 0, ui: 0 };
+  const otherApi = (p: string) => `http://127.0.0.1:${own.api}${p}`;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'hive-home-'));
+    other = await createGitRepo({
+      'src/index.js': '// the project\n',
+      'hive.config.ts': [
+        "import { defineConfig } from 'hive-cells';",
+        "export default defineConfig({ templates: { web: { label: 'Web' } } });",
+      ].join('\n'),
+    });
+    // What `npm link` puts on PATH: a symlink to bin/hive.js, in a folder outside this package.
+    const bin = path.join(home, 'bin', 'hive');
+    await mkdir(path.dirname(bin), { recursive: true });
+    await symlink(path.join(packageRoot, 'bin', 'hive.js'), bin);
+    own.api = await getPort();
+    own.temporal = await getPort();
+    own.ui = await getPort();
+    linked = spawnHive(
+      'up',
+      {
+        HIVE_DATA_DIR: undefined,
+        HIVE_WORKSPACES: undefined,
+        XDG_DATA_HOME: path.join(home, 'data'),
+        HIVE_PORT: String(own.api),
+        HIVE_TEMPORAL_PORT: String(own.temporal),
+        HIVE_TEMPORAL_UI_PORT: String(own.ui),
+      },
+      [],
+      // From a folder inside the repository, as people do.
+      { cwd: path.join(other, 'src'), bin },
+    );
+    await linked.ready;
+  });
+
+  afterAll(async () => {
+    if (linked?.child.exitCode === null) {
+      linked.child.kill('SIGTERM');
+      await linked.child;
+    }
+    for (const pid of await pidsMatching(`--port ${own.temporal} `)) process.kill(pid, 'SIGKILL');
+    await rm(home, { recursive: true, force: true });
+    await rm(other, { recursive: true, force: true });
+  });
+
+  it('registers that repository, keeps its data in the per-user dir and leaves the repository clean', async () => {
+    const dataDir = path.join(home, 'data', 'hive-cells');
+    expect(linked.output()).toContain(`Data         ${dataDir}`);
+    expect(linked.output()).toContain(`Workspaces   ${path.basename(other)}=${other}`);
+    const { workspaces } = (await (await fetch(otherApi('/workspaces'))).json()) as {
+      workspaces: Array<{ id: string; path: string; templates: number }>;
+    };
+    expect(workspaces).toEqual([
+      expect.objectContaining({ id: path.basename(other), path: other, templates: 1 }),
+    ]);
+
+    const created = await fetch(otherApi('/cells'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ workspace: path.basename(other), template: 'web', brief: 'hello' }),
+    });
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+    await eventually(async () => {
+      const body = (await (await fetch(otherApi(`/cells/${id}`))).json()) as { status: string };
+      return body.status === 'ready' ? body : undefined;
+    }, 'cell ready');
+
+    expect(existsSync(path.join(dataDir, 'hive.db'))).toBe(true);
+    expect(existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
+    // Neither Hive's data nor the cell's worktree shows up in the repository's status.
+    const { stdout } = await execa('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: other });
+    expect(stdout).toBe('');
   });
 });

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { type CacheEntryMeta, dependencyCacheDir } from '../cache/dependencies.js';
 import type { CellPlan, DependencyOutcome } from '../cells/plan.js';
 import type { DependencySpec } from '../templates/schema.js';
+import { keepBeating } from './steps.js';
 
 // The dependency cache (spec: "isolated node_modules, dependencies"): the first cell with a given
 // key installs, and its result is kept per workspace; every later cell gets its own full copy.
@@ -40,9 +41,13 @@ export async function dependencyKey(worktreePath: string, set: DependencySpec): 
 
 /** A full copy of `from` to `to` (replacing `to`), modes, symlinks and times kept; reflinks where possible. */
 async function copyTree(from: string, to: string): Promise<void> {
-  await rm(to, { recursive: true, force: true });
-  await mkdir(path.dirname(to), { recursive: true });
-  await execa('cp', ['-a', '--reflink=auto', '--', from, to]);
+  // A big tree (this repository's node_modules: 500 MB) takes longer than the heartbeat timeout on a
+  // busy host: without heartbeats Temporal would start another attempt whose `rm` races this `cp`.
+  await keepBeating(async () => {
+    await rm(to, { recursive: true, force: true });
+    await mkdir(path.dirname(to), { recursive: true });
+    await execa('cp', ['-a', '--reflink=auto', '--', from, to]);
+  });
 }
 
 const exists = (p: string) =>

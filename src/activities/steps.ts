@@ -21,6 +21,20 @@ export function heartbeat(details?: unknown): void {
 }
 
 /** Logs through the Temporal activity logger (with the activity's ids), or the console outside one. */
+/**
+ * Runs `work` heartbeating every second: for a long file operation (copying or removing a tree of
+ * hundreds of megabytes on a busy host) that would outlast the heartbeat timeout, after which
+ * Temporal would start a second attempt racing the first.
+ */
+export async function keepBeating<T>(work: () => Promise<T>, everyMs = 1_000): Promise<T> {
+  const beat = setInterval(() => heartbeat(), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 export function warn(message: string, meta: Record<string, unknown>): void {
   const activity = inActivity();
   if (activity) activity.log.warn(message, meta);

@@ -10,7 +10,7 @@ import { permanent, transient } from './failures.js';
 import { git, gitSays } from './git.js';
 import { copyIncludedFiles } from './includes.js';
 import { endAllUnder } from './spawnNotes.js';
-import { type StepRecorder, warn } from './steps.js';
+import { keepBeating, type StepRecorder, warn } from './steps.js';
 
 export interface WorktreeDeps {
   db: Db;
@@ -226,38 +226,41 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
       plan: CellPlan,
       options: { discard?: boolean } = {},
     ): Promise<{ removed: boolean; branchKept: boolean; commits: number; savedTo: string | null }> {
-      return steps.withStep({ cellId: plan.cellId, name: Step.worktree, kind: 'compensation' }, async () => {
-        // Nothing the cell spawned outlives its worktree, recorded or not (see spawnNotes.ts); ended
-        // first, so nothing writes to the worktree while its work is saved.
-        const ended = await endAllUnder(metaPath(plan));
-        if (ended > 0) warn('ended processes of the cell left running', { cellId: plan.cellId, ended });
-        const archive = await saveWork(plan, options);
-        if (archive) {
-          await db.cell.update({ where: { id: plan.cellId }, data: { archive: JSON.stringify(archive) } });
-          if (archive.ref || archive.discarded) await recordEvent(db, plan.cellId, 'archive', archive);
-        }
-        const repo = plan.workspacePath;
-        await oneAtATime(plan.workspacePath, async () => {
-          const registered = (await listWorktrees(repo)).some((w) => w.path === plan.worktreePath);
-          if (registered) {
-            await git(repo, ['worktree', 'remove', '--force', '--force', plan.worktreePath]).catch(
-              () => undefined,
-            );
+      return steps.withStep({ cellId: plan.cellId, name: Step.worktree, kind: 'compensation' }, () =>
+        // Saving and removing a big worktree (node_modules and all) outlasts a heartbeat timeout.
+        keepBeating(async () => {
+          // Nothing the cell spawned outlives its worktree, recorded or not (see spawnNotes.ts); ended
+          // first, so nothing writes to the worktree while its work is saved.
+          const ended = await endAllUnder(metaPath(plan));
+          if (ended > 0) warn('ended processes of the cell left running', { cellId: plan.cellId, ended });
+          const archive = await saveWork(plan, options);
+          if (archive) {
+            await db.cell.update({ where: { id: plan.cellId }, data: { archive: JSON.stringify(archive) } });
+            if (archive.ref || archive.discarded) await recordEvent(db, plan.cellId, 'archive', archive);
           }
-          await requireCellsInside(repo, path.dirname(plan.worktreePath));
-          await rm(plan.worktreePath, { recursive: true, force: true });
-          await git(repo, ['worktree', 'prune']);
-        });
-        let commits = 0;
-        if (await branchExists(repo, plan.branch)) {
-          commits = Number(
-            (await git(repo, ['rev-list', '--count', `${plan.baseCommit}..${plan.branch}`])).trim(),
-          );
-          if (commits === 0) await git(repo, ['branch', '-D', plan.branch]);
-        }
-        const gone = !(await stat(plan.worktreePath).catch(() => undefined));
-        return { removed: gone, branchKept: commits > 0, commits, savedTo: archive?.ref ?? null };
-      });
+          const repo = plan.workspacePath;
+          await oneAtATime(plan.workspacePath, async () => {
+            const registered = (await listWorktrees(repo)).some((w) => w.path === plan.worktreePath);
+            if (registered) {
+              await git(repo, ['worktree', 'remove', '--force', '--force', plan.worktreePath]).catch(
+                () => undefined,
+              );
+            }
+            await requireCellsInside(repo, path.dirname(plan.worktreePath));
+            await rm(plan.worktreePath, { recursive: true, force: true });
+            await git(repo, ['worktree', 'prune']);
+          });
+          let commits = 0;
+          if (await branchExists(repo, plan.branch)) {
+            commits = Number(
+              (await git(repo, ['rev-list', '--count', `${plan.baseCommit}..${plan.branch}`])).trim(),
+            );
+            if (commits === 0) await git(repo, ['branch', '-D', plan.branch]);
+          }
+          const gone = !(await stat(plan.worktreePath).catch(() => undefined));
+          return { removed: gone, branchKept: commits > 0, commits, savedTo: archive?.ref ?? null };
+        }),
+      );
     },
   };
 }

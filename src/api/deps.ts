@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
+import type { WorkspaceRegistry } from '../config/workspaces.js';
 import type { Db } from '../db/client.js';
 import type { ConfigLoader } from '../templates/loader.js';
 
@@ -18,6 +19,11 @@ export interface ApiDeps {
   /** History bound of a live cell's workflow before it continues as new (default 2,000 events). */
   workflowHistoryLimit?: number;
   workspaces: Workspace[];
+  /**
+   * The live registry `workspaces` is the list of (src/config/workspaces.ts): POST/DELETE
+   * /workspaces change it. Without one, the API opens its own over `workspaces` and `db`.
+   */
+  workspaceRegistry?: WorkspaceRegistry;
   configs: ConfigLoader;
   /** Between two looks of a warm pool at its cells when nothing wakes it (default 30 s). */
   poolCheckMs?: number;
@@ -31,6 +37,8 @@ export interface ApiDeps {
    * DEFAULT_HOST_GRACE_MS.
    */
   hostGraceMs?: number;
+  /** Hive's data directory (HIVE_DATA_DIR): /healthz reports its free space, a full disk is named. */
+  dataDir?: string;
   /** Base URL of the Temporal Web UI (the embedded dev server's), for links to a cell's workflow. */
   temporalUiUrl?: string;
 }

@@ -48,7 +48,7 @@ export function unknownWorkspace(deps: ApiDeps, id: string, status: 404 | 422, p
     status,
     'unknown-workspace',
     'Unknown workspace',
-    `No workspace "${id}" is registered. Use one of: ${known.length ? known.join(', ') : '(none: set HIVE_WORKSPACES)'}.`,
+    `No workspace "${id}" is registered. Use one of: ${known.length ? known.join(', ') : '(none: hive workspaces add <id> <path>, or POST /workspaces)'}.`,
     pointer ? { errors: [{ pointer, detail: 'not a registered workspace' }] } : {},
   );
 }

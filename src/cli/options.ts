@@ -11,7 +11,7 @@ export async function resolveWorkspace(client: HiveClient, given?: string): Prom
   if (workspaces.length === 1 && only) return only.id;
   if (workspaces.length === 0) {
     throw new CliError(
-      'Hive has no workspaces: start it in a git repository, or set HIVE_WORKSPACES=id=path',
+      'Hive has no workspaces: add one (hive workspaces add <id> <path>), or start Hive in a git repository',
     );
   }
   throw new CliError(`several workspaces; choose one with -w: ${workspaces.map((w) => w.id).join(', ')}`);

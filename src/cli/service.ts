@@ -42,7 +42,7 @@ async function serve(parts: StackParts): Promise<void> {
     parts.worker &&
       `  Host         ${config.hostId} (task queue ${config.temporal.taskQueue}@${config.hostId})`,
     `  Data         ${config.dataDir}`,
-    `  Workspaces   ${config.workspaces.map((w) => `${w.id}=${w.path}`).join(', ') || '(none: set HIVE_WORKSPACES)'}`,
+    `  Workspaces   ${stack.workspaces.map((w) => `${w.id}=${w.path}`).join(', ') || '(none: hive workspaces add <id> <path>, or HIVE_WORKSPACES)'}`,
   ];
   log(lines.filter(Boolean).join('\n'));
   let stopping = false;
@@ -50,8 +50,22 @@ async function serve(parts: StackParts): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down…`);
+    // Cells' services are not Hive's to end on the way out: they keep running, unsupervised until
+    // Hive is back (it adopts them then). Say so, and how to end them, rather than "stopped".
+    const live = await stack.liveCells().catch(() => []);
     await stack.stop();
-    log('stopped');
+    log('stopped Hive (API, worker, Temporal)');
+    if (live.length > 0) {
+      const services = live.reduce((n, c) => n + c.services, 0);
+      log(
+        [
+          `${live.length} cell${live.length === 1 ? '' : 's'} keep${live.length === 1 ? 's' : ''} running ${services} service${services === 1 ? '' : 's'}, unsupervised until Hive starts again (it adopts them then):`,
+          ...live.map((c) => `  ${c.id} (${c.services} service${c.services === 1 ? '' : 's'})`),
+          'To end them: start Hive again and archive them (hive cells archive <id>), or stop them there',
+          '(hive cells stop <id> <service>).',
+        ].join('\n'),
+      );
+    }
     process.exit(0);
   };
   process.on('SIGINT', shutdown);

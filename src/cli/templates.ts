@@ -3,27 +3,9 @@ import { clientOf, withConnection } from './connection.js';
 import { collectPair, resolveWorkspace, templateOptions } from './options.js';
 import { out as c, findingLines, print, printJson, table } from './output.js';
 
-// `hive templates …` and `hive workspaces`: what can be provisioned where, and the dry run.
+// `hive templates …`: what can be provisioned where, and the dry run (`hive workspaces`: workspaces.ts).
 
 export function registerTemplateCommands(program: Command): void {
-  withConnection(program.command('workspaces'))
-    .description('Registered workspaces and whether their config loads')
-    .option('--json', 'machine-readable output')
-    .action(async (options: { json?: boolean }, command: Command) => {
-      const workspaces = await clientOf(command).listWorkspaces();
-      if (options.json) return printJson(workspaces);
-      const rows = workspaces.map((w) => [
-        w.id,
-        w.configLoads ? String(w.templates) : c.red('config broken'),
-        w.path,
-      ]);
-      for (const line of table(['ID', 'TEMPLATES', 'PATH'], rows)) print(line);
-      for (const w of workspaces.filter((x) => !x.configLoads)) {
-        print(`\n${w.id}: ${w.configFile ?? 'no hive.config.*'} (hive init writes one)`);
-        for (const line of findingLines(w.problems)) print(line);
-      }
-    });
-
   const templates = withConnection(
     program.command('templates').description("A workspace's templates and their dry run"),
   );

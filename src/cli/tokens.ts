@@ -45,12 +45,14 @@ export function registerTokenCommands(program: Command): void {
     .option('--expires-in <duration>', 'lifetime, e.g. 30d, 12h, 2w (default: no expiry)')
     .action((options: { name: string; role: Role; workspace?: string[]; expiresIn?: string }) =>
       withDb(async (db, config) => {
-        const known = config.workspaces.map((w) => w.id);
+        // HIVE_WORKSPACES, and those added while running (stored: src/config/workspaces.ts).
+        const stored = (await db.workspace.findMany({ select: { id: true } })).map((w) => w.id);
+        const known = [...new Set([...config.workspaces.map((w) => w.id), ...stored])];
         const unknown = (options.workspace ?? []).filter((id) => !known.includes(id));
         const { createToken, parseDuration, TokenError } = await import('../auth/tokens.js');
         if (unknown.length) {
           throw new TokenError(
-            `unknown workspace ${unknown.map((id) => `"${id}"`).join(', ')}: use one of ${known.join(', ') || '(none: set HIVE_WORKSPACES)'}`,
+            `unknown workspace ${unknown.map((id) => `"${id}"`).join(', ')}: use one of ${known.join(', ') || '(none: hive workspaces add <id> <path>)'}`,
           );
         }
         const { secret, token } = await createToken(db, {

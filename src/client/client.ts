@@ -54,6 +54,16 @@ export function createHiveClient(options: HiveClientOptions = {}) {
       return (await http.json<{ workspaces: Workspace[] }>('GET', '/workspaces')).workspaces;
     },
 
+    /** Registers a git repository (absolute path on the API's machine) as a workspace (admin). */
+    addWorkspace(id: string, repositoryPath: string): Promise<Workspace> {
+      return http.json('POST', '/workspaces', { body: { id, path: repositoryPath } });
+    },
+
+    /** Unregisters a workspace; refused (409) while it has cells that are not ended (admin). */
+    async removeWorkspace(id: string): Promise<void> {
+      await http.json('DELETE', path('workspaces', id));
+    },
+
     /** The hosts whose workers take cells, and draining them (admin). */
     hosts: {
       /** Every registered host: state (live, drained, unresponsive, lost), capacity, reservations. */

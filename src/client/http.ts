@@ -72,6 +72,8 @@ export function createTransport(options: HiveClientOptions = {}): Transport {
     baseUrl,
     async json<T>(method: string, path: string, request: RequestOptions = {}): Promise<T> {
       const response = await send(method, path, request, 'application/json');
+      // 204 (DELETE /workspaces/<id>): no body to parse.
+      if (response.status === 204) return undefined as T;
       return (await response.json()) as T;
     },
     open(path: string, request: RequestOptions = {}) {

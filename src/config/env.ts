@@ -2,7 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseNotifyAllowList } from '../cells/notifyAddress.js';
 import { DEFAULT_HOST_GRACE_MS, DEFAULT_HOST_HEARTBEAT_MS } from '../hosts/registry.js';
+import { defaultDataDir } from './paths.js';
 
 /** A registered workspace: a git repository this service may provision cells in. */
 export interface Workspace {
@@ -17,10 +19,29 @@ export const DEFAULT_DEPS_CACHE_MAX_AGE_DAYS = 14;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 export const DEFAULT_NOTIFY_RETRY_MS = 5_000;
 
-const WORKSPACE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
+export const WORKSPACE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
-function isGitRepository(dir: string): boolean {
+/** A git repository's top folder: `.git` is there (a folder, or a file in a linked worktree). */
+export function isGitRepository(dir: string): boolean {
   return existsSync(path.join(dir, '.git'));
+}
+
+/** The id a repository gets by default: its folder's name, made a valid id. */
+export function defaultWorkspaceId(dir: string): string {
+  const id = path
+    .basename(dir)
+    .replace(/[^a-z0-9_-]/gi, '-')
+    .replace(/^[^a-z0-9]+/i, '')
+    .slice(0, 63);
+  return WORKSPACE_ID.test(id) ? id : 'workspace';
+}
+
+/** The top folder of the git repository `dir` is in, if it is in one. */
+export function repositoryOf(dir: string): string | undefined {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (isGitRepository(at)) return at;
+    if (at === path.dirname(at)) return undefined;
+  }
 }
 
 /** Parses `id=path,id2=path2`; relative paths resolve against the working directory. */
@@ -63,7 +84,7 @@ const port = (fallback: number) =>
     .default(fallback);
 
 /** The single source of truth for the service's environment configuration. */
-export function envSchema(cwd: string) {
+export function envSchema(cwd: string, env: NodeJS.ProcessEnv = process.env) {
   return z
     .object({
       HIVE_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the API binds to'),
@@ -71,9 +92,11 @@ export function envSchema(cwd: string) {
       HIVE_DATA_DIR: z
         .string()
         .min(1)
-        .default('.hive-data')
-        .transform((p) => path.resolve(cwd, p))
-        .describe('Where the database, Temporal history and tools live'),
+        .optional()
+        .transform((p) => (p ? path.resolve(cwd, p) : defaultDataDir(env, cwd)))
+        .describe(
+          'Where the database, Temporal history and tools live; default: $XDG_DATA_HOME/hive-cells (~/.local/share/hive-cells)',
+        ),
       HIVE_WORKSPACES: z
         .string()
         .optional()
@@ -132,6 +155,21 @@ export function envSchema(cwd: string) {
         .min(1)
         .default(DEFAULT_NOTIFY_RETRY_MS)
         .describe('First retry interval of a notification delivery; doubles up to 10 min, for 24 h'),
+      HIVE_NOTIFY_ALLOW: z
+        .string()
+        .optional()
+        .superRefine((text, ctx) => {
+          const { invalid } = parseNotifyAllowList(text);
+          if (invalid.length) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `not an address, a CIDR range or a host name: ${invalid.join(', ')} (e.g. 127.0.0.1,10.0.0.0/8,hooks.internal)`,
+            });
+          }
+        })
+        .describe(
+          'Webhook targets allowed although loopback, private or link-local (comma-separated addresses, CIDR ranges, host names); read by API and worker',
+        ),
       HIVE_DEPS_CACHE_MAX_MB: z.coerce
         .number({ error: 'a number of MiB' })
         .int()
@@ -180,17 +218,21 @@ export function envSchema(cwd: string) {
         ),
     })
     .transform((env, ctx) => {
-      const raw = env.HIVE_WORKSPACES ?? (isGitRepository(cwd) ? `${path.basename(cwd)}=${cwd}` : '');
-      const workspaces = parseWorkspaces(raw, ctx, cwd).map((w) => ({
-        ...w,
-        // basename of the default workspace may hold characters ids may not
-        id: w.id.replace(/[^a-z0-9_-]/gi, '-'),
-      }));
+      // Without HIVE_WORKSPACES, the repository Hive is started in (from any of its folders).
+      const here = env.HIVE_WORKSPACES === undefined ? repositoryOf(cwd) : undefined;
+      const workspaces = here
+        ? [{ id: defaultWorkspaceId(here), path: here }]
+        : parseWorkspaces(env.HIVE_WORKSPACES ?? '', ctx, cwd);
       return {
         host: env.HIVE_HOST,
         port: env.HIVE_PORT,
         dataDir: env.HIVE_DATA_DIR,
         workspaces,
+        /**
+         * `workspaces` is the repository Hive was started in, not HIVE_WORKSPACES: it is stored with
+         * the workspaces added while running (src/config/workspaces.ts), so it stays registered.
+         */
+        workspacesFromCwd: here !== undefined,
         logLevel: env.HIVE_LOG_LEVEL,
         hostId: env.HIVE_HOST_ID,
         hosts: {
@@ -229,7 +271,7 @@ export class ConfigError extends Error {
 
 /** Loads and validates configuration; a bad value throws one line per variable, naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HiveConfig {
-  const result = envSchema(cwd).safeParse(env);
+  const result = envSchema(cwd, env).safeParse(env);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const variable = issue.path.length > 0 ? String(issue.path[0]) : 'HIVE_WORKSPACES';

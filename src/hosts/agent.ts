@@ -8,8 +8,10 @@ export interface HostAgentOptions {
   db: Db;
   id: string;
   taskQueue: string;
-  /** Ids of the workspaces this host has clones of. */
-  workspaces: string[];
+  /** Ids of the workspaces this host has clones of; a function is asked again at every heartbeat. */
+  workspaces: readonly string[] | (() => readonly string[]);
+  /** Run before each heartbeat (the worker reads the stored workspaces again). */
+  beforeBeat?: () => Promise<void>;
   /** Where the host keeps its data: free disk is measured there. */
   dataDir: string;
   heartbeatMs: number;
@@ -22,6 +24,8 @@ export interface HostAgentOptions {
 export interface HostAgent {
   /** Resolves once the host is registered (its first heartbeat written). */
   registered: Promise<void>;
+  /** Records a heartbeat now, with the workspaces as they are now (one was added or removed). */
+  announce(): Promise<void>;
   /** Stops heartbeating (the registration stays: a restart is not a loss). */
   stop(): Promise<void>;
 }
@@ -54,16 +58,21 @@ async function facts(dataDir: string) {
  */
 export function startHostAgent(options: HostAgentOptions): HostAgent {
   const { db, id } = options;
+  const workspaces = () => {
+    const ids = typeof options.workspaces === 'function' ? options.workspaces() : options.workspaces;
+    return JSON.stringify([...ids].sort());
+  };
   const offer = {
     taskQueue: options.taskQueue,
-    workspaces: JSON.stringify([...options.workspaces].sort()),
     cpus: options.cpus ?? os.availableParallelism(),
     memoryMb: options.memoryMb ?? Math.floor(os.totalmem() / MiB),
   };
   const beat = async (first: boolean) => {
     const now = new Date();
     const liveCells = await db.cell.count({ where: { host: id, status: { notIn: [...finalStatuses] } } });
-    const data = { ...(await facts(options.dataDir)), liveCells, heartbeatAt: now };
+    await options.beforeBeat?.();
+    // The workspaces go with every beat: one added while running becomes placeable here.
+    const data = { ...(await facts(options.dataDir)), liveCells, workspaces: workspaces(), heartbeatAt: now };
     if (first) {
       await db.host.upsert({
         where: { id },
@@ -90,6 +99,11 @@ export function startHostAgent(options: HostAgentOptions): HostAgent {
   inFlight = registered.catch(() => undefined);
   return {
     registered,
+    announce() {
+      const next = inFlight.then(() => (stopped ? undefined : beat(false)));
+      inFlight = next.catch(() => undefined);
+      return next;
+    },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApp, type HiveApp } from '../api/app.js';
 import { refuseUnsafeBinding } from '../auth/binding.js';
-import type { HiveConfig } from '../config/env.js';
+import type { HiveConfig, Workspace } from '../config/env.js';
+import { openWorkspaceRegistry } from '../config/workspaces.js';
 import { stopDatabaseServers } from '../databases/server.js';
 import { createDb, type Db } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
@@ -24,6 +25,13 @@ export interface RunningStack {
   temporalUiUrl?: string;
   /** The task queue of this host's activities (the shared one when `hive up` runs alone). */
   hostTaskQueue?: string;
+  /** The registered workspaces, live (HIVE_WORKSPACES, then those stored). */
+  workspaces: Workspace[];
+  /**
+   * This host's cells whose services still run (they outlive Hive on purpose: a restart adopts them)
+   * — what `hive up` names when it stops. Empty without a worker.
+   */
+  liveCells(): Promise<Array<{ id: string; services: number }>>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +75,10 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
     stops.push(() => server.stop());
 
     const configs = createConfigLoader();
+    // One live list of workspaces for the API and the worker: one added while running reaches both.
+    const workspaces = await openWorkspaceRegistry(db, config.workspacesFromCwd ? [] : config.workspaces, {
+      remember: config.workspacesFromCwd ? config.workspaces[0] : undefined,
+    });
 
     let worker: HiveWorker | undefined;
     if (parts.worker) {
@@ -75,9 +87,10 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         workflowBundlePath: config.temporal.workflowBundlePath,
+        workspaceRegistry: workspaces,
         deps: {
           db,
-          workspaces: config.workspaces,
+          workspaces: workspaces.list,
           configs,
           host: config.hostId,
           setupTimeoutMs: config.setupTimeoutMs,
@@ -115,12 +128,14 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
             taskQueue: config.temporal.taskQueue,
             eagerStart: worker !== undefined,
           },
-          workspaces: config.workspaces,
+          workspaces: workspaces.list,
+          workspaceRegistry: workspaces,
           configs,
           preserveFailedForMs: config.preserveFailedForMs,
           host: config.host,
           hostGraceMs: config.hosts.graceMs,
           temporalUiUrl: 'uiUrl' in server ? server.uiUrl : undefined,
+          dataDir: config.dataDir,
         },
         { logger: { level: config.logLevel } },
       );
@@ -131,7 +146,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
       const port = typeof address === 'object' && address ? address.port : config.port;
       apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       // Warm pools live in Temporal and survive anything; this starts those of templates new to it.
-      void ensurePools({ client, taskQueue: config.temporal.taskQueue, configs }, config.workspaces).catch(
+      void ensurePools({ client, taskQueue: config.temporal.taskQueue, configs }, workspaces.list).catch(
         (error: unknown) => log(`warm pools not started: ${String(error)}`),
       );
     }
@@ -140,6 +155,24 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
       temporalAddress: server.address,
       temporalUiUrl: 'uiUrl' in server ? server.uiUrl : undefined,
       hostTaskQueue: worker?.hostTaskQueue,
+      workspaces: workspaces.list,
+      liveCells: async () => {
+        if (!parts.worker) return [];
+        const rows = await db.serviceInstance.findMany({
+          where: {
+            pgid: { not: null },
+            status: { notIn: ['stopped', 'exited', 'completed'] },
+            cell: {
+              status: { notIn: ['archived', 'rolled_back', 'cancelled'] },
+              OR: [{ host: config.hostId }, { host: null }],
+            },
+          },
+          select: { cellId: true },
+        });
+        const counts = new Map<string, number>();
+        for (const row of rows) counts.set(row.cellId, (counts.get(row.cellId) ?? 0) + 1);
+        return [...counts].map(([id, services]) => ({ id, services }));
+      },
       stop,
     };
   } catch (error) {

@@ -9,6 +9,10 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { type Activities, type ActivityDeps, createActivities } from '../activities/index.js';
+import { hostsWorkflowId } from '../cells/workflowIds.js';
+import { isGitRepository } from '../config/env.js';
+import type { WorkspaceRegistry } from '../config/workspaces.js';
+import { type DatabaseKeeper, keepDatabaseServers } from '../databases/keeper.js';
 import { type HostAgent, startHostAgent } from '../hosts/agent.js';
 import { answers, hostTaskQueue } from '../hosts/registry.js';
 import { watchHosts } from '../workflows/hosts.js';
@@ -22,6 +26,8 @@ export interface HiveWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt workflow bundle (tests build one per run); default: bundle src/workflows now. */
   workflowBundlePath?: string;
+  /** The live workspaces `deps.workspaces` is the list of: this host re-announces them on a change. */
+  workspaceRegistry?: WorkspaceRegistry;
   /** Tests only: wraps the real activities, to inject a fault into one activity of a real run. */
   wrapActivities?: (activities: Activities) => Activities;
   /**
@@ -107,7 +113,10 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
       db: options.deps.db,
       id: options.host.id,
       taskQueue: hostQueue,
-      workspaces: options.deps.workspaces.map((w) => w.id),
+      // Live: a workspace added while running is offered from the next heartbeat (or at once, below),
+      // when this machine has a git repository at its path.
+      workspaces: () => options.deps.workspaces.filter((w) => isGitRepository(w.path)).map((w) => w.id),
+      beforeBeat: () => options.workspaceRegistry?.refresh() ?? Promise.resolve(),
       dataDir: options.deps.dataDir ?? '.',
       heartbeatMs: options.host.heartbeatMs,
       cpus: options.host.cpus,
@@ -115,8 +124,21 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
       onError: (error) => console.warn(`host ${options.host?.id}: heartbeat not recorded: ${String(error)}`),
     });
     await agent.registered;
+    const announced = agent;
+    options.workspaceRegistry?.onChange(() => announced.announce());
     await startHostMonitor(connection, options.namespace, options.taskQueue, options.host.graceMs);
   }
+  // The workspaces' PostgreSQL servers this host's live cells use: back before the worker serves
+  // (a stopping `hive up` stops them), then watched and started again when one dies.
+  const keeper: DatabaseKeeper | undefined = options.deps.dataDir
+    ? await keepDatabaseServers({
+        db: options.deps.db,
+        dataDir: options.deps.dataDir,
+        host: deps.host,
+        // Live: the list is the registry's, changed in place when a workspace is added.
+        workspaces: () => options.deps.workspaces.map((w) => w.id),
+      })
+    : undefined;
   let running: Promise<void> | undefined;
   const workers = [worker, ...(hostWorker ? [hostWorker] : [])];
   return {
@@ -143,11 +165,14 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
         })
         // A host whose workers stopped (shut down, or failed) must not look alive: no heartbeat.
         .finally(() => agent?.stop())
+        .finally(() => keeper?.stop())
         .finally(() => connection.close());
       return running;
     },
     async shutdown() {
       await agent?.stop();
+      // Before the caller stops the servers: a look under way must not start one again after that.
+      await keeper?.stop();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
     },
@@ -186,7 +211,7 @@ async function startHostMonitor(
   const client = new Client({ connection, namespace });
   await client.workflow.start(watchHosts, {
     taskQueue,
-    workflowId: `hosts-${taskQueue}`,
+    workflowId: hostsWorkflowId(taskQueue),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     // A few looks per grace period: a silent host is declared lost soon after the period ends.
     args: [{ everyMs: Math.max(250, Math.round(graceMs / 4)) }],

@@ -58,12 +58,14 @@ export interface HiveProcess {
 /** Runs `hive <command>` as a real separate process (so a test can kill -9 it). */
 export function spawnHive(
   command: 'up' | 'worker' | 'api',
-  env: Record<string, string>,
+  env: Record<string, string | undefined>,
   args: string[] = [],
+  /** Where it runs, and the `hive` it runs (e.g. a symlink to bin/hive.js, as `npm link` makes). */
+  where: { cwd?: string; bin?: string } = {},
 ): HiveProcess {
   let out = '';
-  const child = execa('node', [path.join(packageRoot, 'bin', 'hive.js'), command, ...args], {
-    cwd: packageRoot,
+  const child = execa('node', [where.bin ?? path.join(packageRoot, 'bin', 'hive.js'), command, ...args], {
+    cwd: where.cwd ?? packageRoot,
     env: { HIVE_LOG_LEVEL: 'warn', ...env },
     extendEnv: true,
     all: true,

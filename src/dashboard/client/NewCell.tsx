@@ -59,7 +59,8 @@ export function NewCell() {
       {catalogs === null && !loadError && <p class="muted">Loading templates…</p>}
       {catalogs?.length === 0 && (
         <ErrorNote>
-          No workspace is registered. Start Hive inside a git repository, or set <code>HIVE_WORKSPACES</code>.
+          No workspace is registered. Add one with <code>hive workspaces add &lt;id&gt; &lt;path&gt;</code>,
+          or start Hive inside a git repository.
         </ErrorNote>
       )}
       <div class="new-layout">
