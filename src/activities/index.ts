@@ -29,6 +29,8 @@ export interface ActivityDeps {
   stopGraceMs?: number;
   /** First retry interval of a notification delivery (HIVE_NOTIFY_RETRY_MS); doubles on each retry. */
   notifyRetryMs?: number;
+  /** A service log past this size is rotated to `<log>.1` (HIVE_LOG_MAX_MB). */
+  logMaxBytes?: number;
   /** Hive's data dir: the workspaces' database servers keep their data under it. */
   dataDir?: string;
   /** How far each workspace's dependency cache is pruned (HIVE_DEPS_CACHE_MAX_MB, …_MAX_AGE_DAYS). */

@@ -149,6 +149,12 @@ export function envSchema(cwd: string, env: NodeJS.ProcessEnv = process.env) {
         .min(0)
         .default(DEFAULT_STOP_GRACE_MS)
         .describe('Time a stopping service gets between SIGTERM and SIGKILL (and for its stop command)'),
+      HIVE_LOG_MAX_MB: z.coerce
+        .number({ error: 'a number of MiB' })
+        .int()
+        .min(1)
+        .default(64)
+        .describe("A service's log past this size is rotated to <log>.1 (one previous file kept)"),
       HIVE_NOTIFY_RETRY_MS: z.coerce
         .number({ error: 'a number of milliseconds' })
         .int()
@@ -245,6 +251,7 @@ export function envSchema(cwd: string, env: NodeJS.ProcessEnv = process.env) {
         setupTimeoutMs: env.HIVE_SETUP_TIMEOUT_MS,
         stopGraceMs: env.HIVE_STOP_GRACE_MS,
         notifyRetryMs: env.HIVE_NOTIFY_RETRY_MS,
+        logMaxBytes: env.HIVE_LOG_MAX_MB * 1024 * 1024,
         dependencyCache: {
           maxBytes: env.HIVE_DEPS_CACHE_MAX_MB * 1024 * 1024,
           maxAgeMs: env.HIVE_DEPS_CACHE_MAX_AGE_DAYS * 24 * 60 * 60 * 1000,

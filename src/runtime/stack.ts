@@ -96,6 +96,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           setupTimeoutMs: config.setupTimeoutMs,
           stopGraceMs: config.stopGraceMs,
           notifyRetryMs: config.notifyRetryMs,
+          logMaxBytes: config.logMaxBytes,
           dependencyCache: config.dependencyCache,
           dataDir: config.dataDir,
         },

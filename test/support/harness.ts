@@ -122,6 +122,8 @@ export async function createHarness(
     historyLimit?: number;
     /** First retry interval of notification deliveries (HIVE_NOTIFY_RETRY_MS). */
     notifyRetryMs?: number;
+    /** A service log past this size is rotated (HIVE_LOG_MAX_MB). */
+    logMaxBytes?: number;
   } = {},
 ): Promise<Harness> {
   installWorkerRuntime('ERROR');
@@ -147,6 +149,7 @@ export async function createHarness(
             host: 'test-host',
             stopGraceMs: 3_000,
             notifyRetryMs: options.notifyRetryMs,
+            logMaxBytes: options.logMaxBytes,
             dataDir: dir,
           },
           workflowBundlePath: inject('workflowBundlePath'),

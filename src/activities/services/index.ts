@@ -11,6 +11,8 @@ export interface ServicesDeps {
   exits: ExitRegistry;
   stopGraceMs: number;
   setupTimeoutMs: number;
+  /** A service log past this size is rotated (HIVE_LOG_MAX_MB). */
+  logMaxBytes?: number;
 }
 
 /** The services step and the live phase: process control, readiness, supervision. */

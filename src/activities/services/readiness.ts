@@ -8,7 +8,7 @@ import { type AdoptedPort, adoptPort, autoPortName } from './adoption.js';
 import { logTail, serviceContext } from './context.js';
 import { portList } from './listeners.js';
 import { createPortWatch } from './portWatch.js';
-import { probeOnce } from './probes.js';
+import { logProbeMemory, probeOnce, runLogOffset } from './probes.js';
 
 export interface ReadinessDeps {
   db: Db;
@@ -86,6 +86,10 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
           logFile: ctx.logFile,
         });
         let adopted: AdoptedPort | undefined;
+        // A log probe reads only this run's output, each check only what was appended since.
+        const logMemory = logProbeMemory(
+          ctx.probe?.type === 'log' ? await runLogOffset(ctx.logFile, call.env.services[ctx.name]?.run) : 0,
+        );
         const started = Date.now();
         const deadline = started + service.readyTimeoutMs;
         const settled = (row.startedAt?.getTime() ?? started) + (service.settleMs ?? DEFAULT_SETTLE_MS);
@@ -141,7 +145,7 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
             }
             if (passedAt === undefined && (!auto || before || adopted)) {
               if (ctx.probe) {
-                const outcome = await probeOnce(ctx.probe, ctx);
+                const outcome = await probeOnce(ctx.probe, ctx, logMemory);
                 observation = outcome.observation;
                 if (outcome.ok) passedAt = Date.now();
               } else if (Date.now() - started >= STAYED_UP_MS) {

@@ -1,14 +1,20 @@
 import type { ReadyCell, ServiceEvent } from '../../cells/plan.js';
 import type { Db } from '../../db/client.js';
 import { type ExitRegistry, isSameProcess } from '../processes.js';
-import { inActivity } from '../steps.js';
+import { inActivity, warn } from '../steps.js';
 import { serviceContext } from './context.js';
-import { probeOnce } from './probes.js';
+import { DEFAULT_LOG_MAX_BYTES, rotateLog } from './logRotation.js';
+import { logProbeMemory, probeOnce } from './probes.js';
 
 export interface SupervisionDeps {
   db: Db;
   exits: ExitRegistry;
+  /** A service log past this size is rotated (HIVE_LOG_MAX_MB). */
+  logMaxBytes?: number;
 }
+
+/** Logs are looked at for rotation every this many looks: every 30 s. */
+const ROTATE_EVERY_TICKS = 30;
 
 /** How long one supervision activity watches before handing back to the workflow. */
 const WATCH_SPAN_MS = 5 * 60_000;
@@ -19,7 +25,7 @@ const WATCH_EVERY_MS = 1_000;
 /** Its liveness probe runs every this many looks: every 2 s. */
 const PROBE_EVERY_TICKS = 2;
 
-export function createSupervision({ db, exits }: SupervisionDeps) {
+export function createSupervision({ db, exits, logMaxBytes = DEFAULT_LOG_MAX_BYTES }: SupervisionDeps) {
   return {
     /**
      * Watches the cell's services (except those a person stopped) and returns as soon as one needs
@@ -69,10 +75,17 @@ export function createSupervision({ db, exits }: SupervisionDeps) {
               detail: `${ctx.name} exited${exitCode === null ? '' : ` with code ${exitCode}`}`,
             };
           }
+          if (tick % ROTATE_EVERY_TICKS === 0) {
+            await rotateLog(ctx.logFile, logMaxBytes).catch((error: unknown) =>
+              warn('a service log could not be rotated', { service: ctx.name, error: String(error) }),
+            );
+          }
           // Liveness every PROBE_EVERY ticks: an exit is seen within a second, a hung service
           // within failureThreshold probes.
           if (!ctx.probe || tick % PROBE_EVERY_TICKS !== 0) continue;
-          const outcome = await probeOnce(ctx.probe, ctx);
+          // A log probe matched when the service got ready, and a printed line stays printed: its
+          // log is not read again (it may be huge).
+          const outcome = await probeOnce(ctx.probe, ctx, logProbeMemory(0, true));
           const count = outcome.ok ? 0 : (failures.get(ctx.name) ?? 0) + 1;
           failures.set(ctx.name, count);
           if (count >= ctx.probe.failureThreshold) {
