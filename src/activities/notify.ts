@@ -10,11 +10,12 @@ import {
   signDelivery,
 } from '../cells/notifications.js';
 import type { NotificationRequest, RecordedNotification } from '../cells/plan.js';
-import { type CellNotification, NotifyTarget } from '../cells/schema.js';
+import { type CellNotification, StoredNotifyTarget } from '../cells/schema.js';
 import { DEFAULT_NOTIFY_RETRY_MS } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { permanent, transient } from './failures.js';
 import { inActivity } from './steps.js';
+import { postWebhook } from './webhook.js';
 import { CELL_META_DIR } from './worktree.js';
 
 /** A delivery's retries: from HIVE_NOTIFY_RETRY_MS, doubling up to MAX_INTERVAL_MS, for WINDOW_MS. */
@@ -30,9 +31,10 @@ export interface NotifyDeps {
 }
 
 /** The cell's notify column: the target without its secret. */
-function targetOf(notify: string | null): NotifyTarget | undefined {
+function targetOf(notify: string | null): StoredNotifyTarget | undefined {
   if (!notify) return undefined;
-  const parsed = NotifyTarget.safeParse(JSON.parse(notify));
+  // Unchecked here: a refused address is refused by the delivery, with the reason on the record.
+  const parsed = StoredNotifyTarget.safeParse(JSON.parse(notify));
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -143,31 +145,14 @@ export function createNotifyActivities({ db, notifyRetryMs = DEFAULT_NOTIFY_RETR
         [EVENT_HEADER]: row.event,
       };
       if (row.cell.notifySecret) headers[SIGNATURE_HEADER] = signDelivery(row.cell.notifySecret, body);
-      let status = 0;
-      let error: string | undefined;
-      try {
-        const signals = [AbortSignal.timeout(REQUEST_TIMEOUT_MS)];
-        if (context) signals.push(context.cancellationSignal);
-        const response = await fetch(target.url, {
-          method: 'POST',
-          body,
-          headers,
-          redirect: 'manual',
-          signal: AbortSignal.any(signals),
-        });
-        status = response.status;
-        const text = await response.text().catch(() => '');
-        if (!response.ok) {
-          error = `HTTP ${status}${text.trim() ? `: ${text.trim().replace(/\s+/g, ' ').slice(0, 200)}` : ''}`;
-        }
-      } catch (cause) {
-        const reason = cause instanceof Error ? cause : new Error(String(cause));
-        const code = (reason.cause as { code?: string } | undefined)?.code;
-        error =
-          reason.name === 'TimeoutError'
-            ? `no answer within ${REQUEST_TIMEOUT_MS} ms`
-            : (code ?? reason.message);
-      }
+      const signals = [AbortSignal.timeout(REQUEST_TIMEOUT_MS)];
+      if (context) signals.push(context.cancellationSignal);
+      const { status, error, refused } = await postWebhook(target.url, {
+        body,
+        headers,
+        signal: AbortSignal.any(signals),
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
       const now = new Date();
       await db.notification.update({
         where: { id },
@@ -181,6 +166,8 @@ export function createNotifyActivities({ db, notifyRetryMs = DEFAULT_NOTIFY_RETR
         await finish(row.id, row.cellId, row.event, { state: 'delivered', attempts: attempt });
         return { status, attempt };
       }
+      // Refused by Hive (the address it resolves to now is not one webhooks may reach): for good.
+      if (refused) throw permanent(ErrorType.NotificationRejected, `${displayUrl(target.url)}: ${error}`);
       if (status >= 300 && !retryable(status)) {
         throw permanent(
           ErrorType.NotificationRejected,

@@ -46,9 +46,14 @@ const FINAL = ['archived', 'cancelled', 'rolled_back'];
 
 export function createPoolsActivities({ db, workspaces, configs, prompts, records }: PoolsDeps) {
   /** Marks a pool cell recycled unless a request claimed it first (the same compare-and-set as the claim). */
-  const letGo = async (id: string) =>
-    (await db.cell.updateMany({ where: { id, poolState: 'pooled' }, data: { poolState: 'recycled' } }))
-      .count === 1;
+  const letGo = async (id: string) => {
+    const marked =
+      (await db.cell.updateMany({ where: { id, poolState: 'pooled' }, data: { poolState: 'recycled' } }))
+        .count === 1;
+    // Who let the cell go, as for every change of a cell's state (the recycle signal follows).
+    if (marked) await recordAction(db, id, { action: 'recycle', by: 'pool' });
+    return marked;
+  };
 
   /** A pool's workspace, its config as it loads now, and the template in it (each may be missing). */
   const templateOf = async (workspaceId: string, templateId: string) => {

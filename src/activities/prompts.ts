@@ -67,6 +67,34 @@ main checkout. Commit your work to branch \`{{cell.branch}}\`.
 
 const render = Handlebars.compile(BASE_PROMPT, { noEscape: true, strict: false });
 
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+/** Lines Markdown reads as a heading: ATX (`## Task`) or a setext underline (`===`, `---`). */
+const HEADING = /^( {0,3})(#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)/;
+
+/**
+ * Request text (brief, a constraint, a success criterion) as Markdown that stays inside its section:
+ * a line that would be a heading is escaped (`\## Task` reads as the text "## Task"), a code fence
+ * left open is closed (it would swallow the sections after it), and continuation lines get `indent`
+ * (a list item's lines stay in the item). Text inside the request's own code fences is left as is.
+ */
+export function asRequestText(text: string, indent = ''): string {
+  let open: string | undefined;
+  const lines = text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => {
+      const fence = FENCE.exec(line)?.[1];
+      if (fence) {
+        if (!open) open = fence;
+        else if (fence[0] === open[0] && fence.length >= open.length) open = undefined;
+        return line;
+      }
+      return open ? line : line.replace(HEADING, '$1\\$2');
+    });
+  if (open) lines.push(open);
+  return lines.join(`\n${indent}`);
+}
+
 /** Prompt files, or every Markdown/text file of a prompt folder (sorted), relative to the workspace. */
 async function readFragments(
   plan: CellPlan,
@@ -126,9 +154,9 @@ export function createPromptsActivities({ db, steps }: PromptsDeps) {
           };
           const content = render({
             ...context,
-            brief: plan.brief,
-            constraints: plan.constraints,
-            successCriteria: plan.successCriteria,
+            brief: asRequestText(plan.brief),
+            constraints: plan.constraints.map((c) => asRequestText(c, '  ')),
+            successCriteria: plan.successCriteria.map((c) => asRequestText(c, '  ')),
             fragments: await readFragments(plan, context),
           });
           const file = metaPath(plan, 'prompt.md');

@@ -10,6 +10,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { authPlugin } from '../auth/plugin.js';
 import type { ApiDeps } from './deps.js';
+import { diskFullProblem, isDiskFull } from './disk.js';
 import { registerJsonBody } from './jsonBody.js';
 import { problemFromError, problemType, sendProblem } from './problem.js';
 import { aboutRoutes } from './routes/about.js';
@@ -43,7 +44,8 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
   app.setSerializerCompiler(serializerCompiler);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const problem = problemFromError(error);
+    // A write that failed for lack of space is the disk's state, not a bug: 503, naming it.
+    const problem = isDiskFull(error) ? diskFullProblem(deps.dataDir) : problemFromError(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, request, problem);
   });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchema } 
 import { Problem, problemType, sendProblem } from '../api/problem.js';
 import type { Db } from '../db/client.js';
 import { CREATE_TOKEN_HINT, hostOfHeader, isLoopbackName } from './binding.js';
+import { crossSiteRefusal } from './crossSite.js';
 import {
   type Access,
   anonymousPrincipal,
@@ -83,7 +84,7 @@ const getOne = `Get a token from an administrator (${CREATE_TOKEN_HINT}) and sen
 /**
  * Authentication and roles for every route, in one onRequest hook: who is asking (a token, or
  * `local` use of a loopback-bound API while no token exists), whether the route's declared access
- * allows them, and the DNS-rebinding defence of a tokenless loopback API. Workspace scope is
+ * allows them, and the DNS-rebinding and cross-site-request defences of a tokenless loopback API. Workspace scope is
  * enforced where resources are found (src/api/guards.ts), with `request.principal`.
  */
 const plugin: FastifyPluginAsync<AuthOptions> = async (app, { db, host }) => {
@@ -143,6 +144,17 @@ const plugin: FastifyPluginAsync<AuthOptions> = async (app, { db, host }) => {
       principal = verified.principal;
       void touchToken(db, verified.id, verified.lastUsedAt);
     } else if (loopback && !(await usingTokens())) {
+      // No credential is needed here, so a browser can be made to send one for another site.
+      const forged = crossSiteRefusal(request);
+      if (forged) {
+        await sendProblem(reply, request, {
+          type: problemType('cross-site-request'),
+          title: 'Cross-site request refused',
+          status: 403,
+          detail: `${forged} Without API tokens this API acts for anyone who can reach it, so it refuses requests that change something when a browser says they come from another site (a defence against cross-site request forgery). Send it from the dashboard served by this API, or without an Origin header (curl, hive, the client), or create a token (${CREATE_TOKEN_HINT}) and send it as "Authorization: Bearer <secret>".`,
+        });
+        return reply;
+      }
       principal = localPrincipal;
     } else {
       await unauthorized(

@@ -4,11 +4,20 @@ import type { Db } from '../db/client.js';
 export type CellEventType = 'status' | 'step' | 'operation' | 'plan' | 'archive' | 'action' | 'notification';
 
 /** What a person (or client) asked of a cell, recorded when the API accepted it. */
-export type CellActionName = 'create' | 'cancel' | 'retry' | 'cleanup' | 'archive' | 'restore' | 'service';
+export type CellActionName =
+  | 'create'
+  | 'cancel'
+  | 'retry'
+  | 'cleanup'
+  | 'archive'
+  | 'restore'
+  | 'service'
+  /** A warm pool let its cell go (`by: pool`): archived with discard, or cancelled while provisioning. */
+  | 'recycle';
 
 export interface ActionEvent {
   action: CellActionName;
-  /** The API token's name, or `local` for tokenless use of a loopback-bound API. */
+  /** The API token's name, `local` for tokenless use of a loopback-bound API, or `pool` (warm pools). */
   by: string;
   /** For a service command: which service, and stop | start | restart. */
   service?: string;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { cellWorkflowId } from './workflowIds.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -15,4 +16,4 @@ export function newCellId(): string {
 
 export const cellIdPattern = /^c[a-z0-9]{11}$/;
 
-export const workflowIdFor = (cellId: string) => `cell-${cellId}`;
+export const workflowIdFor = cellWorkflowId;

@@ -3,12 +3,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { poolWorkflowIdOf } from '../cells/workflowIds.js';
 import { type OptionValues, optionsSchema } from '../templates/model.js';
 import type { Template } from '../templates/schema.js';
 
 /** The long-lived workflow that owns the pool of one template of one workspace. */
-export const poolWorkflowId = (workspaceId: string, templateId: string) =>
-  `pool-${workspaceId}-${templateId}`;
+export const poolWorkflowId = poolWorkflowIdOf;
 
 /** Cells the pool keeps ready; 0 when the template has no pool (or its options have no defaults). */
 export function poolSize(template: Template | undefined): number {

@@ -44,3 +44,19 @@ export const poolChangedSignal = defineSignal('changed');
  * grace period (`lost`, `since` its last heartbeat), or heartbeats again (`back`).
  */
 export const hostSignal = defineSignal<[{ host: string; state: 'lost' | 'back'; since: string }]>('host');
+
+/**
+ * Every signal and update name a workflow of Hive's obeys: a cell's notify target may never be
+ * signalled under one of them (src/cells/notifyTargets.ts), whatever workflow it names.
+ */
+export const hiveSignalNames: readonly string[] = [
+  cancelSignal,
+  retrySignal,
+  cleanupSignal,
+  serviceSignal,
+  archiveUpdate,
+  claimSignal,
+  recycleSignal,
+  poolChangedSignal,
+  hostSignal,
+].map((definition) => definition.name);

@@ -11,9 +11,11 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ReadyCell } from '../cells/plan.js';
+import { hiveWorkflowPrefixes } from '../cells/workflowIds.js';
 import { CellStatusKey } from '../temporal/searchAttributes.js';
 import { claimSignal, recycleSignal } from './control.js';
 import { startDelivery } from './notify.js';
@@ -41,8 +43,21 @@ function handOverClaim(hostTaskQueue: string | undefined, cell: ReadyCell) {
   }).handOverClaim.executeWithOptions(summary, [{ cell }]);
 }
 
-/** Handlers of a pool cell's signals; registered on every cell (an ordinary one never receives them). */
+/**
+ * Whether this cell obeys the pool's signals: a pool cell — its input says so, or (a cell started
+ * before the input did) its parent is the pool's workflow, which continue-as-new keeps. A cell
+ * requested for itself does not: whoever can signal it (a notify target could, once) would archive
+ * it with discard. Decided from the input and the workflow's info only: replay decides the same.
+ */
+function isPoolCell(input: ProvisionCellInput): boolean {
+  return (
+    input.pool === true || workflowInfo().parent?.workflowId.startsWith(hiveWorkflowPrefixes.pool) === true
+  );
+}
+
+/** Handlers of a pool cell's signals; registered on pool cells only (see isPoolCell). */
 export function listenForPool(input: ProvisionCellInput, control: Control): void {
+  if (!isPoolCell(input)) return;
   let claiming = false;
   setHandler(claimSignal, async () => {
     if (claiming) return;

@@ -18,6 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ErrorType } from '../cells/catalog.js';
+import { refusedWorkflowTarget } from '../cells/notifyTargets.js';
 import type { NotificationRequest, NotifyRoute } from '../cells/plan.js';
 import type { CellNotification, Failure } from '../cells/schema.js';
 import { type CellStatus, type NotifiedStatus, notifiedStatuses } from '../cells/status.js';
@@ -118,6 +119,18 @@ async function signalUntilDelivered(
   policy: { initialIntervalMs: number; maxIntervalMs: number; windowMs: number },
 ): Promise<{ attempts: number }> {
   const notify = notificationActivities();
+  // Checked again here, whatever the request's check let through (a cell recorded before it existed):
+  // a signal to one of Hive's own workflows, or under a control signal's name, is never sent.
+  const refused = refusedWorkflowTarget(route.workflowId, route.signal);
+  if (refused) {
+    const message = `notify.${refused.field} refused: ${refused.detail}`;
+    await notify.recordDelivery({ id: request.id, error: message, gaveUp: true });
+    throw ApplicationFailure.create({
+      type: ErrorType.NotificationUndelivered,
+      message: `the ${request.event} event was not delivered: ${message}`,
+      nonRetryable: true,
+    });
+  }
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
@@ -154,8 +167,9 @@ export interface AwaitCellEventInput {
 }
 
 /**
- * A receiver for orchestrators on Temporal (and the tests): start it on Hive's task queue, request a
- * cell with `notify: { workflowId: <its id>, signal }`, and its result is the first matching event.
+ * A receiver for orchestrators on Temporal (and the tests): start it on Hive's task queue under an id
+ * of your own (never cell-…, pool-… or hosts-…), request a cell with `notify: { workflowId: <its id>,
+ * signal: "cellEvent" }`, and its result is the first matching event.
  */
 export async function awaitCellEvent({
   signal,

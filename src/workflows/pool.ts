@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { cellWorkflowId } from '../cells/workflowIds.js';
 import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
 import { claimSignal, poolChangedSignal, recycleSignal } from './control.js';
 import { provisionCell } from './provisionCell.js';
@@ -107,7 +108,7 @@ async function refill(
     { cellId, workspaceId, templateId, ...at },
   ]);
   await startChild(provisionCell, {
-    workflowId: `cell-${cellId}`,
+    workflowId: cellWorkflowId(cellId),
     args: [
       {
         cellId,
@@ -117,6 +118,7 @@ async function refill(
         // A pool cell holds nobody's work: a failure rolls it back at once and the pool tries again.
         onFailure: 'rollback',
         historyLimit: input.historyLimit,
+        pool: true,
       },
     ],
     parentClosePolicy: ParentClosePolicy.ABANDON,

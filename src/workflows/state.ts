@@ -21,6 +21,11 @@ export interface ProvisionCellInput {
   historyLimit?: number;
   /** Set when an archived (or rolled back) cell is brought back: its worktree from what was saved. */
   restore?: boolean;
+  /**
+   * A warm pool's cell (started by the pool's workflow): only such a cell obeys the pool's signals
+   * (claim, recycle). Unset on a cell requested for itself.
+   */
+  pool?: boolean;
   /** Where the cell's events go (ready, failed, cancelled, archived …); none: nobody is told. */
   notify?: NotifyRoute;
   /** Set when the workflow continues as new: the live cell the previous run handed over. */

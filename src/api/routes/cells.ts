@@ -7,6 +7,7 @@ import { ErrorType } from '../../cells/catalog.js';
 import { createCell } from '../../cells/create.js';
 import { cellEventStream } from '../../cells/eventStream.js';
 import { recordAction } from '../../cells/events.js';
+import { notifyTargetProblem } from '../../cells/notifyAddress.js';
 import { restoreCell } from '../../cells/restore.js';
 import {
   CellAccepted,
@@ -36,6 +37,20 @@ import {
   unknownWorkspace,
 } from '../guards.js';
 import { cellNotFound, HttpProblem, Problem, serviceNotFound } from '../problem.js';
+
+/** A notify URL's host name must not resolve to an address webhooks may not reach (the schema checked the rest). */
+async function checkNotifyUrl(notify: CellRequest['notify']) {
+  if (!notify || !('url' in notify)) return;
+  const problem = await notifyTargetProblem(notify.url);
+  if (!problem) return;
+  throw new HttpProblem(
+    400,
+    'validation-failed',
+    'Request validation failed',
+    `The request body is invalid: notify.url: ${problem}. Fix the listed fields and send it again.`,
+    { errors: [{ pointer: '#/notify/url', detail: problem }] },
+  );
+}
 
 const accepted = (cell: { id: string; status: string; workflowId: string }) => ({
   id: cell.id,
@@ -68,6 +83,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
+        await checkNotifyUrl(request.body.notify);
         const result = await createCell(
           {
             db: deps.db,

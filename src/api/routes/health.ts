@@ -2,11 +2,16 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { pingDb } from '../../db/client.js';
 import type { ApiDeps } from '../deps.js';
+import { diskCheck } from '../disk.js';
 
 const Check = z.object({ ok: z.boolean(), detail: z.string().optional() });
 const Health = z.object({
   status: z.enum(['ok', 'degraded']),
-  checks: z.object({ temporal: Check, database: Check }),
+  checks: z.object({
+    temporal: Check,
+    database: Check,
+    disk: Check.optional().describe("Free space in Hive's data directory (not ok below 32 MiB)"),
+  }),
 });
 
 /** A health probe must answer quickly even when a dependency hangs or keeps retrying. */
@@ -37,7 +42,7 @@ export function healthRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       {
         config: { access: 'public' },
         schema: {
-          summary: 'Reachability of Temporal and the database',
+          summary: 'Reachability of Temporal and the database, and free space in the data directory',
           tags: ['health'],
           response: { 200: Health, 503: Health },
         },
@@ -53,10 +58,11 @@ export function healthRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           ),
           check(() => pingDb(deps.db)),
         ]);
-        const ok = temporal.ok && database.ok;
+        const disk = deps.dataDir ? await diskCheck(deps.dataDir) : undefined;
+        const ok = temporal.ok && database.ok && (disk?.ok ?? true);
         return reply.code(ok ? 200 : 503).send({
           status: ok ? 'ok' : 'degraded',
-          checks: { temporal, database },
+          checks: { temporal, database, ...(disk ? { disk } : {}) },
         });
       },
     );
