@@ -224,6 +224,8 @@ describe('every route in the OpenAPI document, with tokens in use', () => {
     const bodies: Record<string, (workspace: string) => unknown> = {
       'POST /cells': (workspace) => ({ workspace, template: 'web', brief: 'walk' }),
       'POST /templates/{id}/validate': (workspace) => ({ workspace }),
+      // A folder that is no repository: the walk checks who may ask, never registers anything.
+      'POST /workspaces': () => ({ id: 'walk', path: '/nonexistent-walk-repo' }),
     };
     const list: Array<{
       name: string;
@@ -280,6 +282,8 @@ describe('every route in the OpenAPI document, with tokens in use', () => {
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(list.length).toBeGreaterThanOrEqual(14);
     const admin = [
+      'POST /workspaces',
+      'DELETE /workspaces/{id}',
       'DELETE /workspaces/{id}/caches/dependencies/{key}',
       'POST /hosts/{id}/drain',
       'POST /hosts/{id}/undrain',
@@ -350,6 +354,11 @@ describe('every route in the OpenAPI document, with tokens in use', () => {
     const { list } = await operations();
     for (const op of list.filter((o) => o.access !== 'public')) {
       const scoped = await call({ ...op.real, token: tokens.elsewhere });
+      if (op.name === 'POST /workspaces') {
+        // Registering a workspace is for tokens not limited to some: refused, whatever the body.
+        expect(scoped.statusCode, `${op.name}: ${scoped.body}`).toBe(403);
+        continue;
+      }
       if (op.addressesDemo) {
         // The same token asking for a cell or workspace that does not exist gets the same answer.
         const ghost = await call({ ...op.ghost, token: tokens.elsewhere });

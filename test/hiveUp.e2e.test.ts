@@ -21,8 +21,10 @@ beforeAll(async () => {
   repo = await createGitRepo({
     'hive.config.ts': [
       "import { defineConfig } from 'hive-cells';",
-      "export default defineConfig({ templates: { web: { label: 'Web' } } });",
+      "export default defineConfig({ templates: { web: { label: 'Web', services: { web: { run: 'node server.js' } } } } });",
     ].join('\n'),
+    'server.js':
+      "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n",
   });
   ports.api = await getPort();
   ports.temporal = await getPort();
@@ -92,13 +94,24 @@ describe('hive up (npm start): the embedded stack in one process', () => {
     expect((await fetch(api('/docs/'))).status).toBe(200);
   });
 
-  it('stops everything on SIGTERM, leaving no orphan dev server', async () => {
+  it('stops everything on SIGTERM, leaving no orphan dev server, and says which cells keep running', async () => {
     const serverPids = await pidsMatching(`--port ${ports.temporal} `);
+    const listed = (await (await fetch(api('/cells'))).json()) as { cells: Array<{ id: string }> };
+    const cell = (await (await fetch(api(`/cells/${listed.cells[0]?.id}`))).json()) as {
+      id: string;
+      services: Array<{ pid: number | null }>;
+    };
     expect(serverPids.length).toBeGreaterThan(0);
     up.child.kill('SIGTERM');
     const result = await up.child;
     expect(result.exitCode).toBe(0);
     expect(up.output()).toContain('stopped');
+    // The cell's service is not Hive's to end on the way out: it runs on, and Hive says so.
+    expect(up.output()).toContain('1 cell keeps running 1 service');
+    expect(up.output()).toContain(cell?.id ?? 'no cell');
+    const service = cell?.services[0]?.pid;
+    expect(service && isAlive(service)).toBe(true);
+    if (service) process.kill(-service, 'SIGKILL');
     for (const pid of serverPids) expect(isAlive(pid)).toBe(false);
     expect(await listening(ports.api)).toBe(false);
     expect(await listening(ports.temporal)).toBe(false);
