@@ -39,7 +39,7 @@ async function initAndProvision(name: string, files: Record<string, string>) {
     const init = await hive(url, ['init'], { cwd: h.workspace.path });
     expect(init.exitCode, init.stdout + init.stderr).toBe(0);
     expect(init.stdout).toContain('dry run passed');
-    const config = await readFile(path.join(h.workspace.path, 'hive.config.ts'), 'utf8');
+    const config = await readFile(path.join(h.workspace.path, 'hive.config.jsonc'), 'utf8');
     const created = await hive(url, ['cells', 'create', '-t', 'default', '-b', `try ${name}`, '--json']);
     expect(created.exitCode, created.stdout + created.stderr + config).toBe(0);
     const cell: CellDetail = JSON.parse(created.stdout);
@@ -79,7 +79,7 @@ describe.concurrent('hive init, then a cell', () => {
       '.gitignore': 'node_modules\n',
     });
     try {
-      expect(config).toContain("cwd: 'apps/web'");
+      expect(config).toContain('"cwd": "apps/web"');
       const web = await body(cell, 'web');
       expect(web.text).toBe(`vite on ${web.port}`);
     } finally {
@@ -98,7 +98,7 @@ describe.concurrent('hive init, then a cell', () => {
       '.gitignore': '.env\n',
     });
     try {
-      expect(config).toContain("run: 'npm run start:dev'");
+      expect(config).toContain('"run": "npm run start:dev"');
       const web = await body(cell, 'web');
       expect(web.text).toBe(`dev on ${web.port}`);
       const env = await readFile(path.join(cell.worktreePath as string, '.env'), 'utf8');
@@ -122,7 +122,7 @@ require('node:fs').writeFileSync('dist/main.js', ${JSON.stringify(server('built'
       '.gitignore': 'dist\n',
     });
     try {
-      expect(config).toMatch(/setup: \['npm run build'\]/);
+      expect(config).toMatch(/"setup": \["npm run build"\]/);
       const web = await body(cell, 'web');
       expect(web.text).toBe(`built on ${web.port}`);
     } finally {

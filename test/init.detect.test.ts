@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectRepo } from '../src/cli/init/detect.js';
 import { draftConfig } from '../src/cli/init/draft.js';
+import { parseJsonc } from '../src/templates/jsonc.js';
 import { hive } from './support/cli.js';
 import { createGitRepo } from './support/gitRepo.js';
 
@@ -25,7 +26,7 @@ async function initPrint(files: Record<string, string>) {
 /** A service's block of the written config, with the comment lines above it. */
 const block = (config: string, name: string) => {
   const lines = config.split('\n');
-  const at = lines.findIndex((l) => new RegExp(`^ {8}(// )?'?${name}'?: \\{`).test(l));
+  const at = lines.findIndex((l) => new RegExp(`^ {8}(// )?"${name}": \\{`).test(l));
   expect(at, `no service ${name} in:\n${config}`).toBeGreaterThan(-1);
   let start = at;
   while (
@@ -64,22 +65,47 @@ describe('hive init: frameworks, package managers and monorepos', () => {
       'packages/ui/package.json': json({ name: 'ui', scripts: { dev: 'tsc -w', build: 'tsc' } }),
     });
     const web = block(config, 'web');
-    expect(web).toContain("run: 'pnpm exec vite --port $PORT --strictPort --host 127.0.0.1'");
-    expect(web).toContain("cwd: 'apps/web'");
-    expect(web).toMatch(/readiness: \{\s+type: 'http',\s+path: '\/'/);
+    expect(web).toContain('"run": "pnpm exec vite --port $PORT --strictPort --host 127.0.0.1"');
+    expect(web).toContain('"cwd": "apps/web"');
+    expect(web).toMatch(/"readiness": \{\s+"type": "http",\s+"path": "\/"/);
     const api = block(config, 'api');
-    expect(api).toContain("run: 'pnpm run start:dev'");
-    expect(api).toContain("cwd: 'apps/api'");
+    expect(api).toContain('"run": "pnpm run start:dev"');
+    expect(api).toContain('"cwd": "apps/api"');
     // An API's / may be a 404: Hive's default (the port accepts connections), no HTTP probe.
     expect(api).not.toContain('readiness');
-    expect(config).not.toMatch(/\bui: \{/);
-    expect(config).not.toMatch(/run: '[^']*\s--\s/);
-    expect(config).not.toMatch(/run: '[^'\n]*(3333|--open|turbo)/);
+    expect(config).not.toMatch(/"ui": \{/);
+    expect(config).not.toMatch(/"run": "[^"]*\s--\s/);
+    expect(config).not.toMatch(/"run": "[^"\n]*(3333|--open|turbo)/);
     // The install as the cached dependency set, with each package's own node_modules.
-    expect(config).toMatch(/dependencies: \[\s+\{\s+key: \['pnpm-lock\.yaml'\],/);
-    expect(config).toContain("'apps/web/node_modules'");
-    expect(config).toContain("install: 'pnpm install --frozen-lockfile'");
-    expect(config).not.toMatch(/setup: \['pnpm install/);
+    expect(config).toMatch(/"dependencies": \[\s+\{\s+"key": \["pnpm-lock\.yaml"\],/);
+    expect(config).toContain('"apps/web/node_modules"');
+    expect(config).toContain('"install": "pnpm install --frozen-lockfile"');
+    expect(config).not.toMatch(/"setup": \["pnpm install/);
+  });
+
+  it('an nx workspace whose apps have a project.json and no package.json: the root server script runs as the one service', async () => {
+    const files = {
+      'package.json': json({
+        name: 'express-prisma-nx',
+        private: true,
+        scripts: { start: 'nx serve', build: 'nx build', test: 'nx test' },
+        dependencies: { express: '^4.18.0', '@prisma/client': '^5.0.0' },
+        devDependencies: { nx: '19.0.0', prisma: '^5.0.0' },
+      }),
+      'package-lock.json': json({ lockfileVersion: 3, packages: {} }),
+      'nx.json': json({ defaultProject: 'api' }),
+      'apps/api/project.json': json({ name: 'api', targets: { serve: { executor: '@nx/js:node' } } }),
+      'apps/api/src/main.ts': 'import express from "express";\nexpress().listen(process.env.PORT ?? 3333);\n',
+    };
+    const dir = await createGitRepo({ 'README.md': '# demo\n', ...files });
+    const draft = draftConfig(await detectRepo(dir), { postgres: true, redis: false });
+    expect(draft.detected.join('\n')).toMatch(/nx.*no packages/);
+    expect(draft.hasServer).toBe(true);
+    expect(draft.appServices).toBe(1);
+    expect(draft.problems).toEqual([]);
+    const web = block(draft.source, 'web');
+    expect(web).toContain('"run": "npm run start"');
+    expect(web).toMatch(/No app package found .*"start" runs the server instead/);
   });
 
   it('each package manager passes the port its own way: npm with --, yarn and bun without, tools run with exec', async () => {
@@ -87,16 +113,16 @@ describe('hive init: frameworks, package managers and monorepos', () => {
       'package.json': json({ name: 'n', scripts: { dev: 'next dev -p 3001' }, dependencies: { next: '15' } }),
       'package-lock.json': json({ lockfileVersion: 3, packages: {} }),
     });
-    expect(next).toContain("run: 'npx --no-install next dev -p $PORT'");
+    expect(next).toContain('"run": "npx --no-install next dev -p $PORT"');
     const npmVite = await initPrint({
       'package.json': json({ name: 'v', scripts: { dev: 'vite' }, devDependencies: { vite: '6' } }),
     });
-    expect(npmVite).toContain("run: 'npm run dev -- --port $PORT --strictPort --host 127.0.0.1'");
+    expect(npmVite).toContain('"run": "npm run dev -- --port $PORT --strictPort --host 127.0.0.1"');
     const yarnAstro = await initPrint({
       'package.json': json({ name: 'a', scripts: { dev: 'astro dev' }, dependencies: { astro: '5' } }),
       'yarn.lock': '# yarn lockfile v1\n',
     });
-    expect(yarnAstro).toContain("run: 'yarn run dev --port $PORT --host 127.0.0.1'");
+    expect(yarnAstro).toContain('"run": "yarn run dev --port $PORT --host 127.0.0.1"');
     const bunVite = await initPrint({
       'package.json': json({
         name: 'b',
@@ -105,7 +131,7 @@ describe('hive init: frameworks, package managers and monorepos', () => {
       }),
       'bun.lock': '{}\n',
     });
-    expect(bunVite).toContain("run: 'bun x vite --port $PORT --strictPort --host 127.0.0.1'");
+    expect(bunVite).toContain('"run": "bun x vite --port $PORT --strictPort --host 127.0.0.1"');
     // Next reads PORT: its plain script runs as it is; Nuxt too.
     const nuxt = await initPrint({
       'package.json': json({
@@ -114,7 +140,7 @@ describe('hive init: frameworks, package managers and monorepos', () => {
         devDependencies: { nuxt: '3' },
       }),
     });
-    expect(nuxt).toContain("run: 'npm run dev'");
+    expect(nuxt).toContain('"run": "npm run dev"');
   });
 
   it('finds the server among all scripts, a dev server before a production one, with the build a served app needs', async () => {
@@ -125,7 +151,7 @@ describe('hive init: frameworks, package managers and monorepos', () => {
         dependencies: { '@nestjs/core': '11' },
       }),
     });
-    expect(nest).toContain("run: 'npm run start:dev'");
+    expect(nest).toContain('"run": "npm run start:dev"');
     const prodOnly = await initPrint({
       'package.json': json({
         name: 'p',
@@ -133,8 +159,8 @@ describe('hive init: frameworks, package managers and monorepos', () => {
         dependencies: { express: '5' },
       }),
     });
-    expect(prodOnly).toContain("run: 'npm run start'");
-    expect(prodOnly).toMatch(/setup: \['npm run build'\]/);
+    expect(prodOnly).toContain('"run": "npm run start"');
+    expect(prodOnly).toMatch(/"setup": \["npm run build"\]/);
   });
 });
 
@@ -162,9 +188,9 @@ describe('hive init: compose, Procfile, Go and other tools', () => {
     expect(block(config, 'backend')).toContain('a Python (requirements.txt) app');
     // Each is commented out: Hive runs processes, and none of these is a program of this host.
     for (const name of ['maildev', 'backend', 'traefik'])
-      expect(config).toMatch(new RegExp(`// ${name}: \\{`));
-    expect(config).not.toMatch(/run: '(--api|uvicorn)/);
-    expect(block(config, 'web')).toContain("run: 'npm run dev'");
+      expect(config).toMatch(new RegExp(`// "${name}": \\{`));
+    expect(config).not.toMatch(/"run": "(--api|uvicorn)/);
+    expect(block(config, 'web')).toContain('"run": "npm run dev"');
   });
 
   it('a Procfile web gets the build its platform runs first; a Go binary is built by go build', async () => {
@@ -172,22 +198,53 @@ describe('hive init: compose, Procfile, Go and other tools', () => {
       'package.json': json({ name: 'h', scripts: { build: 'tsc', 'start:prod': 'node dist/main.js' } }),
       Procfile: 'web: npm run start:prod\n',
     });
-    expect(node).toMatch(/setup: \['npm run build'\]/);
-    expect(block(node, 'web')).toContain("run: 'npm run start:prod'");
+    expect(node).toMatch(/"setup": \["npm run build"\]/);
+    expect(block(node, 'web')).toContain('"run": "npm run start:prod"');
     const go = await initPrint({
       'go.mod': 'module example.com/shop\n\ngo 1.22\n',
       'cmd/server/main.go':
         'package main\n\nimport (\n\t"net/http"\n\t"os"\n)\n\nfunc main() { http.ListenAndServe(":"+os.Getenv("PORT"), nil) }\n',
       Procfile: 'web: bin/server\n',
     });
-    expect(go).toMatch(/setup: \['go build -o bin\/server \.\/cmd\/server'\]/);
-    expect(block(go, 'web')).toContain("run: 'bin/server'");
+    expect(go).toMatch(/"setup": \["go build -o bin\/server \.\/cmd\/server"\]/);
+    expect(block(go, 'web')).toContain('"run": "bin/server"');
     const goRun = await initPrint({
       'go.mod': 'module example.com/api\n\ngo 1.22\n',
       'main.go':
         'package main\n\nimport (\n\t"net/http"\n\t"os"\n)\n\nfunc main() { http.ListenAndServe(":"+os.Getenv("PORT"), nil) }\n',
     });
-    expect(block(goRun, 'web')).toContain("run: 'go run .'");
+    expect(block(goRun, 'web')).toContain('"run": "go run ."');
+  });
+
+  it("a Procfile naming a bare Go binary (heroku/go-getting-started): built into bin/ as Heroku's Go build does, run from there", async () => {
+    const main =
+      'package main\n\nimport (\n\t"net/http"\n\t"os"\n)\n\nfunc main() { http.ListenAndServe(":"+os.Getenv("PORT"), nil) }\n';
+    const files = {
+      'go.mod': 'module github.com/heroku/go-getting-started\n\ngo 1.22\n',
+      'main.go': main,
+      Procfile: 'web: go-getting-started\nworker: go-getting-started -worker --queue jobs\n',
+    };
+    const config = await initPrint(files);
+    // One build for both processes; each runs the built binary with its own arguments.
+    expect(config.match(/go build -o bin\/go-getting-started/g)).toHaveLength(1);
+    expect(config).toMatch(/"setup": \["go build -o bin\/go-getting-started \."\]/);
+    expect(block(config, 'web')).toContain('"run": "bin/go-getting-started"');
+    expect(block(config, 'worker')).toContain('"run": "bin/go-getting-started -worker --queue jobs"');
+    // A program this host has, or a file of the repository, is run as the Procfile says.
+    const onPath = await initPrint({
+      ...files,
+      Procfile: 'web: sh -c "exec ./serve"\n',
+      serve: '#!/bin/sh\n',
+    });
+    expect(block(onPath, 'web')).toContain('"run": "sh -c \\"exec ./serve\\""');
+    expect(onPath).not.toContain('go build -o bin/');
+    const script = await initPrint({ ...files, Procfile: 'web: serve --port $PORT\n', serve: '#!/bin/sh\n' });
+    expect(block(script, 'web')).toContain('"run": "serve --port $PORT"');
+    // The dry run passes: the binary it runs is the one setup builds.
+    const dir = await createGitRepo({ 'README.md': '# demo\n', ...files });
+    const result = await hive(NO_API, ['init', '-C', dir]);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('dry run passed');
   });
 
   it("conductor.json's scripts become setup, a service on CONDUCTOR_PORT and teardown; .worktreeinclude replaces includePatterns", async () => {
@@ -204,10 +261,10 @@ describe('hive init: compose, Procfile, Go and other tools', () => {
       '.env.local': 'A=1\n',
     });
     const app = block(config, 'app');
-    expect(app).toContain("run: 'npm run dev -- --port $CONDUCTOR_PORT'");
-    expect(app).toMatch(/env: \{\s+CONDUCTOR_PORT: '\$PORT'/);
-    expect(config).toContain('export CONDUCTOR_ROOT_PATH="$HIVE_WORKSPACE_DIR"');
-    expect(config).toContain("teardown: ['echo bye']");
+    expect(app).toContain('"run": "npm run dev -- --port $CONDUCTOR_PORT"');
+    expect(app).toMatch(/"env": \{\s+"CONDUCTOR_PORT": "\$PORT"/);
+    expect(config).toContain('export CONDUCTOR_ROOT_PATH=\\"$HIVE_WORKSPACE_DIR\\"');
+    expect(config).toContain('"teardown": ["echo bye"]');
     expect(config).not.toContain('includePatterns');
   });
 
@@ -217,7 +274,8 @@ describe('hive init: compose, Procfile, Go and other tools', () => {
       '.env.example': 'PORT=3000\nDATABASE_URL=postgres://x\nAPI_KEY=\n',
       'docker-compose.yml': 'services:\n  db:\n    image: postgres:16\n',
     });
-    const setup = /setup: \[\s*"([^"]+)"/.exec(config)?.[1] ?? '';
+    const setup = (parseJsonc(config) as { templates: { default: { setup: string[] } } }).templates.default
+      .setup[0];
     expect(setup).toMatch(
       /^test -e \.env \|\| sed -E '.*\(PORT\|.*DATABASE_\[A-Z0-9_\]\*.*' \.env\.example > \.env$/,
     );
@@ -237,7 +295,35 @@ describe('hive init never calls a config that cannot work ready', () => {
     expect(result.stdout).toContain('does not work yet');
     expect(result.stdout).toMatch(/does not read PORT/);
     // Written all the same, for the person to finish.
-    expect(await readFile(path.join(dir, 'hive.config.ts'), 'utf8')).toContain('Not done yet');
+    expect(await readFile(path.join(dir, 'hive.config.jsonc'), 'utf8')).toContain('Not done yet');
+  });
+
+  it('writes hive.config.jsonc (never a .ts a TypeScript build would compile), refuses any existing config without --force', async () => {
+    const dir = await createGitRepo({
+      'package.json': json({ name: 'nest-starter', scripts: { 'start:dev': 'nest start --watch' } }),
+      'tsconfig.json': json({ compilerOptions: { outDir: './dist' } }),
+      'docker-compose.yml': 'services:\n  mq:\n    image: rabbitmq:3\n',
+    });
+    await writeFile(path.join(dir, 'hive.config.ts'), 'export default { templates: {} };\n');
+    const refused = await hive(NO_API, ['init', '-C', dir]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/hive\.config\.ts already exists.*--force/);
+    const forced = await hive(NO_API, ['init', '-C', dir, '--force']);
+    expect(forced.stdout).toContain('wrote');
+    expect(forced.stdout).toContain('removed hive.config.ts');
+    await expect(stat(path.join(dir, 'hive.config.ts'))).rejects.toThrow();
+    const text = await readFile(path.join(dir, 'hive.config.jsonc'), 'utf8');
+    expect(text).not.toMatch(/^import /m);
+    // JSONC as Hive reads it, and an entry init wrote commented out is valid JSONC once uncommented.
+    expect(Object.keys((parseJsonc(text) as { templates: object }).templates)).toEqual(['default']);
+    const lines = text.split('\n');
+    const from = lines.findIndex((l) => /^ {8}\/\/ "mq": \{$/.test(l));
+    const to = lines.findIndex((l, i) => i > from && /^ {8}\/\/ \},?$/.test(l));
+    expect(from, text).toBeGreaterThan(-1);
+    const uncommented = lines
+      .map((l, i) => (i >= from && i <= to ? l.replace(/^( {8})\/\/ /, '$1') : l))
+      .join('\n');
+    expect(parseJsonc(uncommented)).toMatchObject({ templates: { default: { services: { mq: {} } } } });
   });
 
   it('a dry run that fails: exit 1, the config kept, said not to work', async () => {
@@ -247,7 +333,7 @@ describe('hive init never calls a config that cannot work ready', () => {
     expect(result.stdout).not.toContain('dry run passed');
     expect(result.stdout).toContain('does not work yet');
     expect(result.stdout).toContain('hive-no-such-server');
-    expect(await readFile(path.join(dir, 'hive.config.ts'), 'utf8')).toMatch(
+    expect(await readFile(path.join(dir, 'hive.config.jsonc'), 'utf8')).toMatch(
       /^\/\/ hive init's dry run failed/,
     );
   });

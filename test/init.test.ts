@@ -64,7 +64,7 @@ async function initAndProvision(name: string, files: Record<string, string>, ext
     const init = await hive(url, ['init'], { cwd: h.workspace.path });
     expect(init.exitCode, init.stdout + init.stderr).toBe(0);
     expect(init.stdout).toContain('dry run passed');
-    const config = await readFile(path.join(h.workspace.path, 'hive.config.ts'), 'utf8');
+    const config = await readFile(path.join(h.workspace.path, 'hive.config.jsonc'), 'utf8');
 
     // Never overwritten without --force.
     const again = await hive(url, ['init'], { cwd: h.workspace.path });
@@ -92,10 +92,10 @@ describe('hive init', () => {
     try {
       expect(init.stdout).toContain('npm (package-lock.json)');
       // The install is the cached dependency set (before databases and setup), not a setup command.
-      expect(config).toContain("install: 'npm ci --no-audit --no-fund'");
-      expect(config).not.toContain("setup: ['npm ci");
-      expect(config).toContain("run: 'npm run dev'");
-      expect(config).toContain("includePatterns: ['.env*']");
+      expect(config).toContain('"install": "npm ci --no-audit --no-fund"');
+      expect(config).not.toContain('"setup": ["npm ci');
+      expect(config).toContain('"run": "npm run dev"');
+      expect(config).toContain('"includePatterns": [".env*"]');
       const web = cell.services.find((s) => s.name === 'web');
       expect(await (await fetch(web?.url as string)).text()).toBe('dev server');
       // The gitignored .env.local reached the worktree.
@@ -110,10 +110,10 @@ describe('hive init', () => {
   it('a docker-compose repo: its app and PostgreSQL as processes, an image it cannot run commented out', async () => {
     const { h, url, cell, config } = await initAndProvision('init-compose', composeApp);
     try {
-      expect(config).toContain("run: 'node server.js'");
-      expect(config).toMatch(/\/\/ mail: \{/);
+      expect(config).toContain('"run": "node server.js"');
+      expect(config).toMatch(/\/\/ "mail": \{/);
       // The app is a process; the database is Hive's built-in PostgreSQL: the cell's own database.
-      expect(config).toContain("type: 'postgres'");
+      expect(config).toContain('"type": "postgres"');
       expect(cell.services.map((s) => s.name)).toEqual(['app']);
       const app = cell.services.find((s) => s.name === 'app');
       const databaseUrl = await (await fetch(app?.url as string)).text();
@@ -134,7 +134,7 @@ describe('hive init', () => {
     const { h, cell, config, init } = await initAndProvision('init-empty', {});
     try {
       expect(init.stdout).toContain('worktree-only');
-      expect(config).not.toContain('services:');
+      expect(config).not.toContain('"services":');
       expect(cell.services).toEqual([]);
       expect((await stat(cell.worktreePath as string)).isDirectory()).toBe(true);
     } finally {

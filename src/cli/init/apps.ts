@@ -2,7 +2,7 @@ import path from 'node:path';
 import { commentText, entry, obj, type ServiceBlock, serviceName, uniqueName } from './blocks.js';
 import { withConductorPaths } from './conductor.js';
 import type { RepoFacts } from './detect.js';
-import { procfileBuild } from './procfile.js';
+import { goBinary, procfileBuild } from './procfile.js';
 import { type NodePackage, planServer, type ServerPlan, serverScript } from './servers.js';
 
 // The repository's own programs as services: conductor.json's run script, each runnable app
@@ -30,6 +30,11 @@ export interface AppDir {
 }
 
 const DEV_SCRIPT = /^(dev|start:dev|develop|serve|dev:.+)$/;
+
+const commentOf = (service: ServiceBlock) => {
+  service.entry.comment ??= [];
+  return service.entry.comment;
+};
 
 function serviceFromPlan(name: string, plan: ServerPlan, cwd: string | undefined): ServiceBlock {
   const comment = [...plan.notes, ...plan.problems.map((p) => `Not done: ${p}`)];
@@ -127,10 +132,13 @@ export function appServices(facts: RepoFacts): AppsOutcome {
     }
   }
 
-  // The root package's own server, unless a monorepo's apps were found or conductor runs it.
+  // The root package's own server, unless a monorepo's apps were found or conductor runs it. A
+  // monorepo whose apps init cannot see (nx projects with a project.json and no package.json) runs
+  // the root's server script as a single package would, task runner and all (`nx serve`).
   const procfileWeb = facts.procfile?.find((p) => p.name === 'web');
+  const noAppSeen = out.services.length === 0 && !out.hasServer;
   if (pm && root && out.services.length === 0) {
-    const script = serverScript(root, { fanOutAllowed: !facts.workspaces });
+    const script = serverScript(root, { fanOutAllowed: !facts.workspaces || noAppSeen });
     // A Procfile's web process stands unless the package has a dev server (preferred for a cell).
     if (script && (!procfileWeb || DEV_SCRIPT.test(script))) {
       out.hasServer = true;
@@ -140,7 +148,12 @@ export function appServices(facts: RepoFacts): AppsOutcome {
       if (plan.build)
         out.setup.push({ command: plan.build, why: plan.notes.at(-1) ?? 'The build it serves.' });
       const name = uniqueName('web', taken);
-      out.services.push(serviceFromPlan(name, plan, undefined));
+      const service = serviceFromPlan(name, plan, undefined);
+      if (facts.workspaces)
+        commentOf(service).unshift(
+          `No app package found (${facts.workspaces.source}): the root's "${script}" runs the server instead.`,
+        );
+      out.services.push(service);
       out.appDirs.set('.', { service: name, language: 'Node.js' });
     }
   }
@@ -169,9 +182,13 @@ export function appServices(facts: RepoFacts): AppsOutcome {
       out.services.push({
         name,
         provides: isWeb ? ['PORT'] : [],
-        entry: entry(name, obj(entry('run', p.command), !isWeb && entry('ports', obj())), [
-          `From the Procfile${isWeb ? '; it gets the port as PORT (as on Heroku)' : ' (no port, as on Heroku)'}.`,
-        ]),
+        entry: entry(
+          name,
+          obj(entry('run', goBinary(p, facts.go)?.run ?? p.command), !isWeb && entry('ports', obj())),
+          [
+            `From the Procfile${isWeb ? '; it gets the port as PORT (as on Heroku)' : ' (no port, as on Heroku)'}.`,
+          ],
+        ),
       });
       if (isWeb) out.appDirs.set('.', { service: name });
     }
@@ -211,6 +228,10 @@ export function appServices(facts: RepoFacts): AppsOutcome {
       if (main.readsPort && main.pkg === '.') out.appDirs.set('.', { service: name, language: 'Go' });
     }
   }
+
+  // Whatever ran above, a root server script means the repository has a server: a config that
+  // starts none must not pass as ready (draft.ts says so, and init exits 1).
+  if (root && serverScript(root, { fanOutAllowed: true })) out.hasServer = true;
 
   return out;
 }

@@ -1,4 +1,4 @@
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { simpleGit } from 'simple-git';
@@ -8,8 +8,11 @@ import { commentText } from './blocks.js';
 import { detectRepo } from './detect.js';
 import { draftConfig, type HostTools, TEMPLATE_ID } from './draft.js';
 
-// `hive init`: look at the repository, write a hive.config.ts that works here, and prove it with the
-// same dry run the API runs before every cell (in-process: no running Hive is needed).
+// `hive init`: look at the repository, write a hive.config.jsonc that works here, and prove it with
+// the same dry run the API runs before every cell (in-process: no running Hive is needed). JSONC, not
+// TypeScript: a root hive.config.ts would join a TypeScript project's own compile (tsc, nest start).
+
+const CONFIG_FILE = 'hive.config.jsonc';
 
 async function hostTools(): Promise<HostTools> {
   const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
@@ -30,7 +33,7 @@ async function repoRoot(dir: string): Promise<string> {
 export function registerInitCommand(program: Command): void {
   program
     .command('init')
-    .description('Write a hive.config.ts for this git repository from what it finds, and dry-run it')
+    .description('Write a hive.config.jsonc for this git repository from what it finds, and dry-run it')
     .option('-C, --dir <path>', 'the repository (default: the current directory)')
     .option('--force', 'overwrite an existing hive.config.*')
     .option('--print', 'print the config instead of writing it (no dry run)')
@@ -54,17 +57,19 @@ export function registerInitCommand(program: Command): void {
         return void process.stdout.write(draft.source);
       }
 
-      const file = path.join(root, 'hive.config.ts');
+      const file = path.join(root, CONFIG_FILE);
       await writeFile(file, draft.source);
       print(`${c.green('✔')} wrote ${file}`);
+      // --force replaces the config: another hive.config.* would be read before this one.
+      for (const name of existing.filter((n) => n !== CONFIG_FILE)) {
+        await rm(path.join(root, name), { force: true });
+        print(`  ${c.dim('removed')} ${name} (replaced by ${CONFIG_FILE})`);
+      }
       for (const line of draft.detected.length
         ? draft.detected
         : ['nothing to run: a worktree-only template']) {
         print(`  ${c.dim('found')} ${line}`);
       }
-      const shadowed = existing.filter((n) => n !== 'hive.config.ts');
-      if (shadowed.length)
-        print(c.yellow(`  note: hive.config.ts takes precedence over ${shadowed.join(', ')}; remove it`));
 
       // The dry run the API runs before every cell: config, commands on PATH, ports, base ref, disk.
       const loaded = await createConfigLoader().load(root);
