@@ -14,6 +14,9 @@ import { createHarness, type Harness, waitForStatus } from './support/harness.js
 const HIVE_ONLY = `hive-only-${process.pid}`;
 process.env.HIVE_TEST_PRIVATE_SETTING = HIVE_ONLY;
 process.env.npm_lifecycle_event = 'start';
+// What a host's operator passes on to every cell (never HIVE_* variables, even if named).
+process.env.PASS_ME_TOO = 'passed';
+process.env.HIVE_PASS_ENV = 'PASS_ME_*,HIVE_TEST_PRIVATE_SETTING';
 
 /** A server that answers with the variables it was given. */
 const server = `require('node:http')
@@ -119,6 +122,7 @@ describe("a cell's processes and Hive's environment", () => {
     expect(env.HOME).toBeTruthy();
     expect(env.HIVE_TEST_PRIVATE_SETTING).toBeUndefined();
     expect(env.npm_lifecycle_event).toBeUndefined();
+    expect(env.PASS_ME_TOO).toBe('passed');
     expect(Object.keys(env).filter((k) => k.startsWith('VITEST'))).toEqual([]);
 
     const setup = parseEnvFile(await readFile(path.join(worktree, '.hive', 'setup-env.txt'), 'utf8'));

@@ -89,11 +89,22 @@ describe('service readiness knows which ports a service really listens on', () =
           services: { web: { run: `node two.js ${pair[0]} ${pair[1]}`, ports: { primary: 'auto' } } },
         },
         listensNowhere: { label: 'x', services: { web: { run: 'exec sleep 60', readyTimeoutMs: 1_500 } } },
+        // Up on its port, answering every request with a 500 of its own (a page whose data source fails).
+        erring: {
+          label: 'x',
+          services: {
+            web: { run: 'node erring.js', readiness: { type: 'http', path: '/', periodMs: 200 } },
+          },
+        },
       }),
       'own.js': ownPortServer,
       'exit.js': listenThenExit,
       'helper.js': helperFirst,
       'two.js': twoPorts,
+      'erring.js': `require('node:http')
+  .createServer((req, res) => { console.error('Error: fetch failed (api.example.invalid)'); res.statusCode = 500; res.end('boom'); })
+  .listen(Number(process.env.PORT), '127.0.0.1');
+`,
     });
   });
   afterAll(() => h?.close());
@@ -165,7 +176,7 @@ describe('service readiness knows which ports a service really listens on', () =
     const failed = await waitForStatus(h, ambiguous, ['ready', 'rolled_back']);
     expect(failed.failure).toMatchObject({ step: 'services', type: 'ServicePortAmbiguous' });
     expect(failed.failure?.message).toBe(
-      `web listens on :${pair[0]}, :${pair[1]} and its log names none of them: which is its port?`,
+      `web listens on :${Math.min(...pair)}, :${Math.max(...pair)} and its log names none of them: which is its port?`,
     );
     await expectZeroResidue(h.db, h.workspace.path, ambiguous);
   });
@@ -176,6 +187,19 @@ describe('service readiness knows which ports a service really listens on', () =
     expect(cell.status, JSON.stringify(cell.failure)).toBe('ready');
     expect((await h.app.inject({ method: 'DELETE', url: `/cells/${id}` })).statusCode).toBe(202);
     await waitForStatus(h, id, ['archived']);
+    await expectZeroResidue(h.db, h.workspace.path, id);
+  });
+
+  it('a server that answers its probe with its own 500 fails in seconds, not at the readiness timeout', async () => {
+    const id = await requestCell(h, 'erring', { onFailure: 'rollback' });
+    const cell = await waitForStatus(h, id, ['rolled_back', 'ready']);
+    expect(cell.failure).toMatchObject({ step: 'services', type: 'ServiceNotReady' });
+    expect(cell.failure?.message).toContain('HTTP 500');
+    expect(cell.failure?.logTail).toContain('fetch failed');
+    const wait = cell.steps.find((s) => s.name === 'services.web.ready');
+    const waited = Date.parse(wait?.endedAt ?? '') - Date.parse(wait?.startedAt ?? '');
+    // The default readiness timeout is 120 s: this is named after ~15 s of errors.
+    expect(waited).toBeLessThan(60_000);
     await expectZeroResidue(h.db, h.workspace.path, id);
   });
 

@@ -58,12 +58,34 @@ function hostPath(value: string): string {
     .join(path.delimiter);
 }
 
+/** The variable in which a host's operator names more of Hive's variables to pass (docs/security.md). */
+export const PASS_ENV_VAR = 'HIVE_PASS_ENV';
+
+/** A `HIVE_PASS_ENV` entry: a variable name, or a prefix ending in `*`. */
+export const PASS_ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
+
+/**
+ * What the host's operator adds to the allow-list (`HIVE_PASS_ENV=CYPRESS_INSTALL_BINARY,PRISMA_*`):
+ * settings every cell's installs and tools need on this host, that no template should have to name.
+ */
+function operatorPassed(source: NodeJS.ProcessEnv): (name: string) => boolean {
+  const entries = (source[PASS_ENV_VAR] ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => PASS_ENV_ENTRY.test(e) && !e.startsWith('HIVE_'));
+  return (name) =>
+    !name.startsWith('HIVE_') &&
+    entries.some((e) => (e.endsWith('*') ? name.startsWith(e.slice(0, -1)) : name === e));
+}
+
 /** The environment every process of a cell starts from, before the cell's own variables. */
 export function processEnvironment(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
+  const extra = operatorPassed(source);
   for (const [name, value] of Object.entries(source)) {
     if (value === undefined) continue;
-    if (PASSED.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix))) env[name] = value;
+    if (PASSED.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix)) || extra(name))
+      env[name] = value;
   }
   if (env.PATH !== undefined) env.PATH = hostPath(env.PATH);
   return env;

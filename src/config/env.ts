@@ -161,6 +161,19 @@ export function envSchema(cwd: string, env: NodeJS.ProcessEnv = process.env) {
         .min(1)
         .default(DEFAULT_NOTIFY_RETRY_MS)
         .describe('First retry interval of a notification delivery; doubles up to 10 min, for 24 h'),
+      HIVE_PASS_ENV: z
+        .string()
+        .optional()
+        .refine(
+          (text) =>
+            (text ?? '')
+              .split(',')
+              .map((e) => e.trim())
+              .filter(Boolean)
+              .every((e) => /^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(e) && !e.startsWith('HIVE_')),
+          'variable names or prefixes ending in * (not HIVE_*), comma-separated, e.g. CYPRESS_INSTALL_BINARY,PRISMA_*',
+        )
+        .describe("More of Hive's environment every cell's processes get, beyond the host's basics"),
       HIVE_NOTIFY_ALLOW: z
         .string()
         .optional()

@@ -62,4 +62,8 @@ export async function listenedPorts(pgid: number): Promise<number[]> {
 }
 
 /** `:3333` or `:3333, :24678`, for messages. */
-export const portList = (ports: number[]) => ports.map((p) => `:${p}`).join(', ');
+export const portList = (ports: number[]) =>
+  [...ports]
+    .sort((a, b) => a - b)
+    .map((p) => `:${p}`)
+    .join(', ');

@@ -8,6 +8,8 @@ export interface ProbeOutcome {
   ok: boolean;
   /** What was seen, for progress lines: "http GET /health → 503". */
   observation: string;
+  /** An http probe's answer status. */
+  status?: number;
 }
 
 function tcpConnects(port: number, timeoutMs: number): Promise<boolean> {
@@ -126,7 +128,7 @@ export async function probeOnce(
           probe.expectStatus !== undefined
             ? response.status === probe.expectStatus
             : response.status >= 200 && response.status < 400;
-        return { ok, observation: `http GET ${probe.path} → ${response.status}` };
+        return { ok, observation: `http GET ${probe.path} → ${response.status}`, status: response.status };
       } catch (error) {
         const reason =
           error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : 'error';

@@ -38,6 +38,14 @@ const FIRST_PROBE_GAP_MS = 20;
 const FAST_PROBING_MS = 2_000;
 const FAST_PROBES = FAST_PROBING_MS / FIRST_PROBE_GAP_MS;
 
+/**
+ * A server that is up and answers its http probe with an error of its own (500, not a 502/503/504
+ * "not yet") this long fails its readiness then, not at readyTimeoutMs: it is not slow, it fails.
+ */
+const SERVER_ERROR_FOR_MS = 15_000;
+const isServerError = (status: number | undefined) =>
+  status !== undefined && status >= 500 && ![502, 503, 504].includes(status);
+
 /** How often the current operation of a readiness wait is recorded. */
 const REPORT_EVERY_MS = 250;
 
@@ -96,6 +104,8 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
         if (ctx.probe?.initialDelayMs) await sleep(ctx.probe.initialDelayMs);
         let observation = 'not probed yet';
         let passedAt: number | undefined;
+        /** Since when the http probe has answered with a server error, without a break. */
+        let erroringSince: number | undefined;
         let reportedAt = 0;
         const fail = async (type: ErrorType, message: string, hint: string) =>
           permanent(type, message, { hint, logTail: await logTail(ctx) });
@@ -148,6 +158,14 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
                 const outcome = await probeOnce(ctx.probe, ctx, logMemory);
                 observation = outcome.observation;
                 if (outcome.ok) passedAt = Date.now();
+                erroringSince = isServerError(outcome.status) ? (erroringSince ?? Date.now()) : undefined;
+                if (erroringSince !== undefined && Date.now() - erroringSince >= SERVER_ERROR_FOR_MS) {
+                  throw await fail(
+                    ErrorType.ServiceNotReady,
+                    `${ctx.name} answers its probe with HTTP ${outcome.status} for ${Math.round(SERVER_ERROR_FOR_MS / 1000)} s (${observation}): it is up and failing`,
+                    `The server runs but errs: its log says why (${ctx.logFile}). Fix the cause, or probe a path that does not need it (readiness.path).`,
+                  );
+                }
               } else if (Date.now() - started >= STAYED_UP_MS) {
                 observation = `stayed up ${STAYED_UP_MS} ms`;
                 passedAt = Date.now();
