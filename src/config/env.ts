@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { PASS_ENV_ENTRY } from '../activities/processEnv.js';
 import { parseNotifyAllowList } from '../cells/notifyAddress.js';
 import { DEFAULT_HOST_GRACE_MS, DEFAULT_HOST_HEARTBEAT_MS } from '../hosts/registry.js';
 import { defaultDataDir } from './paths.js';
@@ -170,7 +171,7 @@ export function envSchema(cwd: string, env: NodeJS.ProcessEnv = process.env) {
               .split(',')
               .map((e) => e.trim())
               .filter(Boolean)
-              .every((e) => /^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(e) && !e.startsWith('HIVE_')),
+              .every((e) => PASS_ENV_ENTRY.test(e) && !e.startsWith('HIVE_')),
           'variable names or prefixes ending in * (not HIVE_*), comma-separated, e.g. CYPRESS_INSTALL_BINARY,PRISMA_*',
         )
         .describe("More of Hive's environment every cell's processes get, beyond the host's basics"),
