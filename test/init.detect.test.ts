@@ -162,6 +162,33 @@ describe('hive init: frameworks, package managers and monorepos', () => {
     expect(prodOnly).toContain('"run": "npm run start"');
     expect(prodOnly).toMatch(/"setup": \["npm run build"\]/);
   });
+
+  it('a server whose port is written in its code (nest new, create-hono) gets an auto port; one that reads PORT keeps $PORT', async () => {
+    const nestPkg = json({
+      name: 'nest',
+      scripts: { 'start:dev': 'nest start --watch' },
+      dependencies: { '@nestjs/core': '11' },
+    });
+    const fixed = await initPrint({
+      'package.json': nestPkg,
+      'src/main.ts': 'async function bootstrap() {\n  const app = await make();\n  await app.listen(3000);\n}\n',
+      'src/app.service.ts': 'export const db = { port: 5432 };\n',
+    });
+    const web = block(fixed, 'web');
+    expect(web).toMatch(/"ports": \{\s*"primary": "auto"\s*\}/);
+    expect(web).toContain('listens on :3000, written in src/main.ts');
+    const hono = await initPrint({
+      'package.json': json({ name: 'h', scripts: { dev: 'tsx watch src/index.ts' }, dependencies: { hono: '4' } }),
+      'src/index.ts': "serve({\n  fetch: app.fetch,\n  port: 3000\n}, (info) => log(info.port))\n",
+    });
+    expect(block(hono, 'web')).toMatch(/"primary": "auto"/);
+    const readsPort = await initPrint({
+      'package.json': nestPkg,
+      'src/main.ts': 'await app.listen(process.env.PORT ?? 3000);\n',
+    });
+    expect(block(readsPort, 'web')).not.toContain('"ports"');
+    expect(block(readsPort, 'web')).toContain('gets the port as PORT');
+  });
 });
 
 describe('hive init: compose, Procfile, Go and other tools', () => {

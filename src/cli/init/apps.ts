@@ -44,12 +44,13 @@ function serviceFromPlan(name: string, plan: ServerPlan, cwd: string | undefined
     comment.push("Ready when its port accepts connections (an API's / may well be a 404).");
   return {
     name,
-    provides: ['PORT'],
+    provides: plan.autoPort ? [] : ['PORT'],
     entry: entry(
       name,
       obj(
         entry('run', plan.run),
         cwd !== undefined && entry('cwd', cwd),
+        plan.autoPort && entry('ports', obj(entry('primary', 'auto'))),
         cwd !== undefined && plan.build !== undefined && entry('setup', [plan.build]),
         plan.http && entry('readiness', obj(entry('type', 'http'), entry('path', '/'))),
       ),

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { codePort } from './codePort.js';
 import { type ComposeFacts, detectCompose } from './compose.js';
 import { type ConductorScripts, detectConductor } from './conductor.js';
 import { ENV_EXAMPLES } from './envFiles.js';
@@ -76,6 +77,7 @@ async function readPackage(
       indexHtml: await exists(path.join(root, dir, 'index.html')),
       envExample,
       dotEnv: await exists(path.join(root, dir, '.env')),
+      codePort: await codePort(root, dir),
     },
   };
 }

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { parse } from 'shell-quote';
 import { shellWord } from './blocks.js';
+import type { CodePort } from './codePort.js';
 import { type Framework, type FrameworkId, frameworkOf } from './frameworks.js';
 import { FAN_OUT } from './monorepo.js';
 import type { PackageManager } from './packageManagers.js';
@@ -18,6 +20,8 @@ export interface NodePackage {
   /** A `.env.example`-style file in its folder, and whether a `.env` is there already. */
   envExample?: string;
   dotEnv: boolean;
+  /** A port written in its server code, which reads no PORT (codePort.ts). */
+  codePort?: CodePort;
 }
 
 export interface ServerPlan {
@@ -29,6 +33,8 @@ export interface ServerPlan {
   build?: string;
   /** HTTP readiness on `/` (a page is there), else Hive's default: the port accepts connections. */
   http: boolean;
+  /** Its code listens on a port of its own: Hive adopts it (`ports: { primary: 'auto' }`). */
+  autoPort?: CodePort;
   /** What init guessed, said in the written config. */
   notes: string[];
   /** What init could not do, said in the config and when init ends. */
@@ -152,7 +158,14 @@ export function planServer(pm: PackageManager, pkg: NodePackage, chosen: string)
   const via = script === chosen ? `"${script}"` : `"${chosen}" (which runs "${script}")`;
   let run = pm.run(script);
   const tools = framework ? TOOL_WORDS[framework.id] : undefined;
-  if (!framework) {
+  let autoPort: CodePort | undefined;
+  if (!tools && pkg.codePort) {
+    autoPort = pkg.codePort;
+    notes.push(
+      `package.json's ${via} script runs ${framework?.label ?? 'a server'} that listens on :${autoPort.port}, written in ${path.posix.join(pkg.dir, autoPort.file)} (its code reads no PORT).`,
+      `Its port is "auto": Hive adopts the port it listens on, so one cell at a time can run it. To run several, make it listen on process.env.PORT and remove "ports".`,
+    );
+  } else if (!framework) {
     notes.push(`package.json's ${via} script; no framework recognised: it must listen on PORT.`);
   } else if (!tools) {
     notes.push(`package.json's ${via} script runs ${framework.label}: it gets the port as PORT.`);
@@ -209,5 +222,5 @@ export function planServer(pm: PackageManager, pkg: NodePackage, chosen: string)
     } else problems.push(`"${script}" serves built output, and the package has no "build" script.`);
   }
   const http = Boolean(framework?.web && (framework.id !== 'vite' || pkg.indexHtml));
-  return { script: chosen, body, framework, run, build, http, notes, problems };
+  return { script: chosen, body, framework, run, build, http, autoPort, notes, problems };
 }
