@@ -17,6 +17,8 @@ export interface CorpusRepo {
   local?: string;
   kind: string;
   why: string;
+  /** Why it cannot pass on this machine whatever Hive does (measured), when that is so. */
+  blocked?: string;
 }
 
 export const projectRoot = path.resolve(import.meta.dirname, '../..');

@@ -26,7 +26,13 @@ if (unknown.length) {
   console.error(`unknown corpus ids: ${unknown.join(', ')} (known: ${corpus.map((r) => r.id).join(', ')})`);
   process.exit(2);
 }
-const selected = wanted.length ? corpus.filter((r) => wanted.includes(r.id)) : corpus;
+// An entry this machine cannot run whatever Hive does (its `blocked` reason) is listed, not run,
+// unless it is named or --all asks for every entry.
+const all = process.argv.includes('--all');
+const selected = wanted.length
+  ? corpus.filter((r) => wanted.includes(r.id))
+  : corpus.filter((r) => all || !r.blocked);
+const skipped = wanted.length || all ? [] : corpus.filter((r) => r.blocked);
 
 for (const tool of ['pnpm', 'bun', 'go']) {
   if (!(await which(tool, { nothrow: true })))
@@ -46,6 +52,8 @@ console.log(
   `corpus: ${selected.length} repos, Hive at ${head}${dirty ? ' + uncommitted work' : ''}, ${startedAt}`,
 );
 console.log(`work dir ${workDir}\n`);
+for (const r of skipped) console.log(`- ${r.id}: skipped, blocked on this machine: ${r.blocked}`);
+if (skipped.length) console.log('');
 
 const results: RepoResult[] = [];
 const ready: Array<{ result: RepoResult; dir: string }> = [];
@@ -134,11 +142,20 @@ if (ready.length) {
 }
 
 const passed = results.filter((r) => !r.outcome.failure).length;
-console.log(`\n${passed}/${results.length} repos: ready, answering over HTTP, archived without residue\n`);
+console.log(`\n${passed}/${results.length} repos: ready, answering over HTTP, archived without residue`);
+if (skipped.length)
+  console.log(
+    `(${skipped.length} more skipped as blocked on this machine: ${skipped.map((r) => r.id).join(', ')})`,
+  );
+console.log('');
 console.log(markdownTable(results));
 await writeFile(
   path.join(workDir, 'results.json'),
-  JSON.stringify({ head, dirty, startedAt, results }, null, 2),
+  JSON.stringify(
+    { head, dirty, startedAt, results, skipped: skipped.map((r) => ({ id: r.id, blocked: r.blocked })) },
+    null,
+    2,
+  ),
 );
 console.log(`\nresults: ${path.join(workDir, 'results.json')}`);
 process.exitCode = passed === results.length ? 0 : 1;
