@@ -1,7 +1,7 @@
 // The corpus list (repos.json) and turning one entry into a fresh git repository: a snapshot of a
 // fetched mirror at its pinned commit (or of a local working tree), committed as one commit, so a
 // cell's worktree starts from exactly what a user would have cloned.
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { CONFIG_FILE_NAMES } from '../../src/templates/loader.js';
@@ -57,11 +57,18 @@ export async function materialize(entry: CorpusRepo, dir: string): Promise<void>
   if (entry.local) {
     // The working tree as it is (others' uncommitted work included), without what git ignores.
     const source = path.resolve(projectRoot, entry.local);
-    const files = await execa('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: source });
-    // Deleted-but-tracked files are listed by ls-files; tar would fail on them.
+    const list = async (which: string) =>
+      (await execa('git', ['ls-files', which, '--exclude-standard', '-z'], { cwd: source })).stdout
+        .split('\0')
+        .filter(Boolean);
+    // Deleted-but-tracked files are listed by ls-files; tar would fail on them. An untracked
+    // symlink (a `node_modules` linked in from another checkout: `node_modules/` ignores folders
+    // only) is left out: an install in the cell would empty the folder it points to.
     const present: string[] = [];
-    for (const f of files.stdout.split('\0').filter(Boolean))
+    for (const f of await list('-c'))
       if (await stat(path.join(source, f)).catch(() => undefined)) present.push(f);
+    for (const f of await list('-o'))
+      if ((await lstat(path.join(source, f)).catch(() => undefined))?.isFile()) present.push(f);
     archive = (
       await execa('tar', ['-c', '--null', '-T', '-'], {
         cwd: source,
