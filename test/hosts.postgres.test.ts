@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,17 +8,24 @@ import { ErrorType, Step } from '../src/cells/catalog.js';
 import type { CellDetail } from '../src/cells/schema.js';
 import { cellDetail } from '../src/cells/views.js';
 import { listHosts } from '../src/hosts/registry.js';
+import { TEMPORAL_SERVER_VERSION, temporalDeployDir } from '../src/temporal/productionServer.js';
+import { searchAttributeKeys } from '../src/temporal/searchAttributes.js';
 import { createHarness, type Harness, onPostgres } from './support/harness.js';
 import { eventually, type HiveProcess, isAlive, spawnWorker } from './support/process.js';
+import { expectZeroResidue } from './support/residue.js';
 import { httpServer, webService } from './support/templates.js';
+import { type ProductionTemporal, startProductionTemporal } from './support/temporalServer.js';
 import { waitForStatus } from './support/wait.js';
 
 const run = promisify(execFile);
 
 // Several hosts, one control plane: three real `hive worker --host` processes, each with its own
-// clone of the workspace and data root, against the run's one dev server and one PostgreSQL, and
-// the real API in this process. Placement, ports per host, a lost host and its return, draining and
-// queueing, all observed through the records and the API.
+// clone of the workspace and data root, the real API in this process, all on the production Temporal
+// server (go.temporal.io/server, not the dev server) with its persistence and visibility on the run's
+// PostgreSQL beside Hive's records. This file stands for docker-compose.yml: the server's config,
+// schema steps and search attributes are the ones in deploy/temporal/ that the compose file uses
+// (test/support/temporalServer.ts). Placement, ports per host, a lost host and its return, draining
+// and queueing, archive to zero residue, all observed through the records and the API.
 // Long enough that a worker starved by the rest of the suite on two cores is not taken for lost (its
 // rollback cells would then be rolled back, as for a host really lost); short enough for the test.
 const GRACE_MS = 15_000;
@@ -48,6 +55,7 @@ type HostId = keyof typeof hosts;
 
 describe.runIf(onPostgres)('several hosts on one PostgreSQL and one Temporal', () => {
   let h: Harness;
+  let temporal: ProductionTemporal;
   let root: string;
   const workers = new Map<HostId, HiveProcess>();
 
@@ -55,6 +63,7 @@ describe.runIf(onPostgres)('several hosts on one PostgreSQL and one Temporal', (
     const w = spawnWorker(
       h,
       {
+        TEMPORAL_ADDRESS: temporal.address,
         HIVE_WORKSPACES: `demo=${path.join(root, id, 'demo')}`,
         HIVE_DATA_DIR: path.join(root, id, 'data'),
         HIVE_HOST_CPUS: String(hosts[id].cpus),
@@ -80,12 +89,17 @@ describe.runIf(onPostgres)('several hosts on one PostgreSQL and one Temporal', (
   };
   const detail = async (id: string) => (await cellDetail(h.db, id)) as CellDetail;
   const archive = async (id: string) => {
+    const { host } = await detail(id);
     const response = await h.app.inject({ method: 'DELETE', url: `/cells/${id}` });
     expect(response.statusCode, response.body).toBe(202);
     await waitForStatus(h, id, ['archived']);
+    // Nothing left on the host it ran on: worktree, branch, processes, ports.
+    if (host) await expectZeroResidue(h.db, path.join(root, host, 'demo'), id);
   };
 
+  // Long enough for the first build of the server on a machine without `hive setup --temporal-server`.
   beforeAll(async () => {
+    temporal = await startProductionTemporal(inject('postgresTemplateUrl'));
     h = await createHarness(
       'hosts',
       {
@@ -93,19 +107,42 @@ describe.runIf(onPostgres)('several hosts on one PostgreSQL and one Temporal', (
         'server.js': httpServer,
         'held.js': heldServer,
       },
-      { worker: false },
+      { worker: false, temporalAddress: temporal.address },
     );
     root = await mkdtemp(path.join(tmpdir(), 'hive-hosts-'));
     for (const id of Object.keys(hosts)) {
       await run('git', ['clone', '--quiet', h.workspace.path, path.join(root, id, 'demo')]);
     }
     await Promise.all((Object.keys(hosts) as HostId[]).map(startHost));
-  });
+  }, 900_000);
 
   afterAll(async () => {
     for (const w of workers.values()) w.child.kill('SIGKILL');
     await h?.close();
+    await temporal?.stop();
     if (root) await rm(root, { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs on the production Temporal server, persistence and visibility on PostgreSQL', async () => {
+    const info = await h.client.connection.workflowService.getClusterInfo({});
+    expect(info.serverVersion).toBe(TEMPORAL_SERVER_VERSION);
+    expect(info.persistenceStore).toBe('postgres12');
+    expect(info.visibilityStore).toBe('postgres12');
+    // Its two databases are on the run's PostgreSQL, beside Hive's own.
+    const databases = await h.db.$queryRawUnsafe<Array<{ datname: string }>>(
+      'SELECT datname::text FROM pg_database WHERE datname = $1 OR datname = $2',
+      temporal.env.DBNAME,
+      temporal.env.VISIBILITY_DBNAME,
+    );
+    expect(databases).toHaveLength(2);
+    // setup.sh (docker-compose.yml's too) registered exactly the search attributes Hive upserts.
+    const script = await readFile(path.join(temporalDeployDir, 'setup.sh'), 'utf8');
+    const listed = script.match(/^SEARCH_ATTRIBUTES="([^"]*)"/m)?.[1]?.split(' ');
+    expect(listed).toEqual(searchAttributeKeys.map((key) => key.name));
+    const { customAttributes } = await h.client.connection.operatorService.listSearchAttributes({
+      namespace: temporal.namespace,
+    });
+    for (const key of searchAttributeKeys) expect(customAttributes).toHaveProperty(key.name);
   });
 
   it('registers each host with what it offers; a request naming an unknown host changes nothing', async () => {
@@ -190,6 +227,14 @@ describe.runIf(onPostgres)('several hosts on one PostgreSQL and one Temporal', (
     for (const x of view) {
       expect(x.cells).toBe(count(x.id));
       expect(x.reserved.cpus).toBeLessThanOrEqual(x.capacity.cpus);
+    }
+    // Each found by its CellId search attribute in the server's visibility on PostgreSQL.
+    for (const cell of cells.slice(0, 3)) {
+      const found = await eventually(async () => {
+        for await (const wf of h.client.workflow.list({ query: `CellId="${cell.id}"` })) return wf.workflowId;
+        return undefined;
+      }, `cell ${cell.id} by its CellId`);
+      expect(found).toBe(cell.workflowId);
     }
   }, 280_000);
 

@@ -33,6 +33,8 @@ async function serve(parts: StackParts): Promise<void> {
     process.stderr.write(`hive: ${error.message}\n`);
     process.exit(2);
   });
+  // Said once: whether this host enforces cells' resources (src/cgroups), or why not.
+  const limits = parts.worker ? await (await import('../cgroups/notice.js')).cgroupNotice() : undefined;
   const lines = [
     'Hive cells is up',
     stack.apiUrl && `  API          ${stack.apiUrl}`,
@@ -41,6 +43,7 @@ async function serve(parts: StackParts): Promise<void> {
     `  Temporal     ${stack.temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
     parts.worker &&
       `  Host         ${config.hostId} (task queue ${config.temporal.taskQueue}@${config.hostId})`,
+    limits && `  Limits       ${limits}`,
     `  Data         ${config.dataDir}`,
     `  Workspaces   ${stack.workspaces.map((w) => `${w.id}=${w.path}`).join(', ') || '(none: hive workspaces add <id> <path>, or HIVE_WORKSPACES)'}`,
   ];
@@ -100,13 +103,25 @@ export function registerServiceCommands(program: Command): void {
       'Install what the service needs: the Temporal CLI (built with Go if missing) and the database',
     )
     .option('--no-db', 'skip database migrations')
-    .action(async (options: { db: boolean }) => {
+    .option(
+      '--temporal-server',
+      'also the production Temporal server and temporal-sql-tool (built with Go if missing; several hosts)',
+    )
+    .action(async (options: { db: boolean; temporalServer?: boolean }) => {
       const config = configOrExit();
       const { ensureTemporalCli } = await import('../temporal/cli.js');
       const cli = await ensureTemporalCli(config.temporal.cliPath, log);
       log(
         cli ? `Temporal CLI: ${cli.path} (${cli.source})` : 'Temporal CLI: none (the SDK will download one)',
       );
+      if (options.temporalServer) {
+        const { ensureTemporalServer } = await import('../temporal/productionServer.js');
+        const server = await ensureTemporalServer(log).catch((error: Error) => {
+          process.stderr.write(`hive: ${error.message}\n`);
+          process.exit(1);
+        });
+        log(`Temporal server: ${server.server}, ${server.sqlTool} (${server.source})`);
+      }
       if (options.db) {
         const { applyMigrations, redact } = await import('../db/migrate.js');
         await applyMigrations(config.databaseUrl);

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import which from 'which';
 import { toolsBinDir } from '../config/paths.js';
+import { goInstall } from './goInstall.js';
 
 /** The newest CLI tag that `go install` accepts (v1.6+ carries a `replace` directive). */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
@@ -36,33 +35,19 @@ export async function findGo(): Promise<string | undefined> {
   return existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined;
 }
 
-/**
- * Builds the pinned CLI from the Go module proxy into the tools folder. It builds into a private
- * folder and renames, so a concurrent or interrupted build never leaves a half-written binary.
- */
+/** Builds the pinned CLI from the Go module proxy into the tools folder (see goInstall). */
 export async function buildTemporalCli(go: string, log: (line: string) => void): Promise<string> {
-  await mkdir(toolsBinDir, { recursive: true });
-  const staging = await mkdtemp(path.join(toolsBinDir, '.build-'));
-  log(`Building Temporal CLI v${TEMPORAL_CLI_VERSION} with ${go} (first time only; a few minutes)…`);
-  const started = Date.now();
-  try {
-    await execa(
-      go,
-      [
-        'install',
-        '-ldflags',
-        `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
-        MODULE,
-      ],
-      { env: { CGO_ENABLED: '0', GOBIN: staging }, stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-    const target = path.join(toolsBinDir, 'temporal');
-    await rename(path.join(staging, 'temporal'), target);
-    log(`Built Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s: ${target}`);
-    return target;
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  const built = await goInstall(
+    go,
+    {
+      label: `Temporal CLI v${TEMPORAL_CLI_VERSION}`,
+      packages: [MODULE],
+      ldflags: `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
+      binaries: { temporal: 'temporal' },
+    },
+    log,
+  );
+  return built.temporal as string;
 }
 
 /**
