@@ -4,13 +4,15 @@ import { simpleGit } from 'simple-git';
 import { ErrorType, Step } from '../cells/catalog.js';
 import { recordEvent } from '../cells/events.js';
 import type { CellPlan } from '../cells/plan.js';
+import { endCellCgroup } from '../cgroups/cell.js';
 import type { Db } from '../db/client.js';
-import { HANDOVER_MARKER, recordBaseline, restoreWork, saveWork } from './archive.js';
+import { restoreWork, saveWork } from './archive.js';
 import { permanent, transient } from './failures.js';
 import { git, gitSays } from './git.js';
 import { copyIncludedFiles } from './includes.js';
 import { endAllUnder } from './spawnNotes.js';
 import { keepBeating, type StepRecorder, warn } from './steps.js';
+import { HANDOVER_MARKER, recordBaseline } from './workBaseline.js';
 
 export interface WorktreeDeps {
   db: Db;
@@ -231,7 +233,9 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
         keepBeating(async () => {
           // Nothing the cell spawned outlives its worktree, recorded or not (see spawnNotes.ts); ended
           // first, so nothing writes to the worktree while its work is saved.
-          const ended = await endAllUnder(metaPath(plan));
+          // Its cgroup holds every process it ever started (a setsid daemon with a cleared environment
+          // too): all ended, and the cgroup removed (src/cgroups). Then what /proc still ties to it.
+          const ended = (await endCellCgroup(plan.cellId)) + (await endAllUnder(metaPath(plan)));
           if (ended > 0) warn('ended processes of the cell left running', { cellId: plan.cellId, ended });
           const archive = await saveWork(plan, options);
           if (archive) {

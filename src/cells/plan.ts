@@ -71,6 +71,8 @@ export interface CellPlan {
   ignorePatterns: string[];
   /** Enabled services only. */
   services: ServicePlan[];
+  /** The template's limits, enforced by the cell's cgroup (src/cgroups; absent in older plans). */
+  resources?: { cpu?: number; memoryMb?: number };
   /** Set when the cell is restored: the worktree comes back from what its archive kept. */
   restore?: RestorePoint;
 }

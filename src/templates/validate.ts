@@ -1,14 +1,11 @@
 import path from 'node:path';
+import { checkCellLimits } from '../cgroups/notice.js';
 import type { Workspace } from '../config/env.js';
 import { isSecret } from '../secrets/refs.js';
 import { checkPackageScripts, checkServiceCwds } from './baseFindings.js';
 import { error, type Finding, findingsFromProblems } from './findings.js';
 import {
   checkCapacity,
-  checkCommandPrograms,
-  checkContainers,
-  checkDatabases,
-  checkExecutables,
   checkPorts,
   checkPrompts,
   checkRepository,
@@ -25,6 +22,12 @@ import {
   portsOf,
 } from './model.js';
 import { findPlaceholders } from './placeholders.js';
+import {
+  checkCommandPrograms,
+  checkContainers,
+  checkDatabases,
+  checkExecutables,
+} from './programFindings.js';
 import type { ServiceSpec, Template } from './schema.js';
 
 export interface ValidationRequest {
@@ -275,6 +278,7 @@ async function hostChecks(
       checkServiceCwds(base, template, enabled, workspace, baseRef ?? 'HEAD'),
       checkPackageScripts(base, template, enabled, workspace, baseRef ?? 'HEAD'),
       checkSecrets(base, template, enabled, workspace),
+      checkCellLimits(base),
     ])
   ).flat();
 }

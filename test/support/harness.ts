@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { terminateGroup } from '../../src/activities/processes.js';
 import { buildApp, type HiveApp } from '../../src/api/app.js';
+import { endCellCgroup } from '../../src/cgroups/cell.js';
 import type { Workspace } from '../../src/config/env.js';
 import { stopDatabaseServers } from '../../src/databases/server.js';
 import { createDb, type Db } from '../../src/db/client.js';
@@ -124,6 +125,8 @@ export async function createHarness(
     notifyRetryMs?: number;
     /** A service log past this size is rotated (HIVE_LOG_MAX_MB). */
     logMaxBytes?: number;
+    /** Another Temporal server than the run's dev server (the several-hosts tests' production one). */
+    temporalAddress?: string;
   } = {},
 ): Promise<Harness> {
   installWorkerRuntime('ERROR');
@@ -131,7 +134,7 @@ export async function createHarness(
   const dbFile = path.join(dir, 'hive.db');
   const dbUrl = await testDatabase(name, dbFile);
   const db = createDb(dbUrl);
-  const address = inject('temporalAddress');
+  const address = options.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `test-${name}-${process.pid}-${Date.now()}`;
   const workspace = { id: 'demo', path: await createGitRepo({ 'README.md': '# demo\n', ...files }) };
   const configs = createConfigLoader();
@@ -189,6 +192,10 @@ export async function createHarness(
       // Cells left ready by a test still run services: stop every recorded process group.
       for (const service of await db.serviceInstance.findMany({ where: { pgid: { not: null } } })) {
         if (service.pgid) await terminateGroup(service.pgid, 2_000);
+      }
+      // And their cgroups (src/cgroups): what those groups started, and the folders themselves.
+      for (const cell of await db.cell.findMany({ select: { id: true } })) {
+        await endCellCgroup(cell.id, 500).catch(() => undefined);
       }
       await app.close();
       await worker?.shutdown();

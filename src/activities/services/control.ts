@@ -8,6 +8,9 @@ import {
   openContainedSync,
 } from '../../cells/containedFiles.js';
 import type { ServiceCall } from '../../cells/plan.js';
+import { prepareCellCgroup } from '../../cgroups/cell.js';
+import { oomBaseline } from '../../cgroups/oom.js';
+import { inCgroup } from '../../cgroups/spawn.js';
 import type { Db } from '../../db/client.js';
 import { containedPath } from '../../templates/paths.js';
 import { runCommand, runCommands } from '../commands.js';
@@ -81,8 +84,16 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
   /** The spawn note of a service's run command (see spawnNotes.ts). */
   const runNote = (call: ServiceCall) => metaPath(call.plan, `service-${call.service.name}.pid`);
 
-  /** Spawns the service as a detached process group logging to its file; returns its pid. */
-  function spawnService(run: string, ctx: ServiceContext, tag: Record<string, string>): number {
+  /**
+   * Spawns the service as a detached process group logging to its file, inside its cell's cgroup
+   * (`cgroupProcs`, none where the host has no cgroups); returns its pid.
+   */
+  function spawnService(
+    run: string,
+    ctx: ServiceContext,
+    tag: Record<string, string>,
+    cgroupProcs: string[],
+  ): number {
     // A raw inherited fd (not a pipe): the service keeps logging after this worker exits. The log is
     // in the cell, where its agent can write: opened without following a link.
     let fd: number;
@@ -96,7 +107,8 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
     }
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn('/bin/sh', ['-c', run], {
+      const [file, ...args] = inCgroup(cgroupProcs, ['/bin/sh', '-c', run]);
+      child = spawn(file, args, {
         cwd: ctx.cwd,
         // Not Hive's own environment: an allow-list of the host's basics, then the cell's.
         env: { ...processEnvironment(), ...ctx.env, ...tag },
@@ -145,7 +157,11 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
           if (run === undefined)
             throw permanent(ErrorType.PlanInvalid, `no environment for service ${ctx.name}`);
           await appendCellLog(ctx.logFile, `$ ${run}\n`);
-          const pid = spawnService(run, ctx, await noteSpawn(runNote(call)));
+          // In its cell's cgroup (the template's resources as limits) from its first instruction.
+          const cgroupProcs = await prepareCellCgroup(ctx.cellId, call.plan.resources);
+          const started = await oomBaseline(ctx.cellId);
+          const pid = spawnService(run, ctx, await noteSpawn(runNote(call)), cgroupProcs);
+          started(pid);
           const port = ctx.port();
           const running = {
             status: 'running',

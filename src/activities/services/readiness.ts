@@ -1,5 +1,6 @@
 import { ErrorType, type ServiceCondition, serviceStep } from '../../cells/catalog.js';
 import type { ServiceCall } from '../../cells/plan.js';
+import { oomKilled, oomReport } from '../../cgroups/oom.js';
 import type { Db } from '../../db/client.js';
 import { permanent } from '../failures.js';
 import { type ExitRegistry, isSameProcess } from '../processes.js';
@@ -124,6 +125,12 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
               where: { id: row.id },
               data: { status: 'exited', exitCode: code },
             });
+            // Killed by its cell's memory limit: said so, with the limit and the peak.
+            const oom = await oomKilled(ctx.cellId, pid, exit);
+            if (oom) {
+              const report = oomReport(ctx.name, oom);
+              throw await fail(ErrorType.ServiceOOMKilled, report.message, report.hint);
+            }
             const how = code === null ? `(${exit?.signal ?? 'status unknown'})` : `with code ${code}`;
             throw await fail(
               ErrorType.ServiceExited,

@@ -1,4 +1,8 @@
+import { ErrorType, serviceStep } from '../../cells/catalog.js';
+import { appendCellLog } from '../../cells/containedFiles.js';
+import { recordEvent } from '../../cells/events.js';
 import type { ReadyCell, ServiceEvent } from '../../cells/plan.js';
+import { oomKilled, oomReport } from '../../cgroups/oom.js';
 import type { Db } from '../../db/client.js';
 import { type ExitRegistry, isSameProcess } from '../processes.js';
 import { inActivity, warn } from '../steps.js';
@@ -66,13 +70,25 @@ export function createSupervision({ db, exits, logMaxBytes = DEFAULT_LOG_MAX_BYT
           const row = rows.get(ctx.name);
           if (!row) continue;
           if (!row.pid || !(await isSameProcess(row.pid, row.startTicks))) {
-            const exitCode = (row.pid ? exits.get(row.pid)?.code : undefined) ?? null;
+            const exit = row.pid ? exits.get(row.pid) : undefined;
+            const exitCode = exit?.code ?? null;
             await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'exited', exitCode } });
+            // Killed by its cell's memory limit: said in its log and the cell's events, with a hint.
+            const oom = row.pid ? await oomKilled(call.plan.cellId, row.pid, exit) : undefined;
+            const report = oom && oomReport(ctx.name, oom);
+            if (report) {
+              await appendCellLog(ctx.logFile, `hive: ${report.message}. ${report.hint}\n`).catch(() => {});
+              await recordEvent(db, call.plan.cellId, 'operation', {
+                step: serviceStep(ctx.name),
+                operation: `${ErrorType.ServiceOOMKilled}: ${report.message}. ${report.hint}`,
+              });
+            }
             return {
               service: ctx.name,
               kind: 'exited',
               exitCode,
-              detail: `${ctx.name} exited${exitCode === null ? '' : ` with code ${exitCode}`}`,
+              detail:
+                report?.message ?? `${ctx.name} exited${exitCode === null ? '' : ` with code ${exitCode}`}`,
             };
           }
           if (tick % ROTATE_EVERY_TICKS === 0) {
