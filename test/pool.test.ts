@@ -3,8 +3,10 @@ import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupAlive } from '../src/activities/processes.js';
+import { Step } from '../src/cells/catalog.js';
 import type { CellDetail } from '../src/cells/schema.js';
 import { cellDetail } from '../src/cells/views.js';
+import { claimSignal, claimUpdate } from '../src/pools/messages.js';
 import type { TemplateDetail } from '../src/templates/views.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { eventually } from './support/process.js';
@@ -109,6 +111,17 @@ describe('a warm pool serves matching requests', () => {
       'race-0',
     );
     expect(again.json().id).toBe(accepted[0]?.id);
+
+    // A claim delivered again (a retried update, the pool's signal) answers at once and hands
+    // nothing over twice: one prompt step, the same events.
+    const first = claimed[0]?.id ?? '';
+    const events = await h.db.cellEvent.count({ where: { cellId: first } });
+    const handle = h.client.workflow.getHandle(`cell-${first}`);
+    expect(await handle.executeUpdate(claimUpdate, { updateId: 'claimed-again' })).toEqual({ claimed: true });
+    await handle.signal(claimSignal);
+    expect(await handle.executeUpdate(claimUpdate, { updateId: 'and-again' })).toEqual({ claimed: true });
+    expect(await h.db.step.count({ where: { cellId: first, name: Step.prompt } })).toBe(1);
+    expect(await h.db.cellEvent.count({ where: { cellId: first } })).toBe(events);
 
     // The pool refills in the background, with new cells.
     await poolReady(h, 'pooled', 5);

@@ -3,20 +3,25 @@ import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import { type Db, isUniqueViolation } from '../db/client.js';
 import { hostWorkspaces, reservationOf } from '../hosts/registry.js';
-import { claimFromPool } from '../pools/claim.js';
+import { claimFromPool, type PoolDeps } from '../pools/index.js';
 import { type DryRunDeps, dryRun } from '../templates/dryRun.js';
 import { error, type Finding } from '../templates/findings.js';
 import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
-import { provisionCell } from '../workflows/provisionCell.js';
+// By type only: the API starts the workflow by its name and never loads workflow code.
+import type { provisionCell } from '../workflows/provisionCell.js';
 import { recordAction, recordEvent } from './events.js';
-import { newCellId, workflowIdFor } from './ids.js';
-import type { NotifyRoute, OnFailure, OptionValues } from './plan.js';
-import type { CellRequest, NotifyTarget } from './schema.js';
+import { newCellId } from './ids.js';
+import { notifyColumns, notifyRoute } from './notifyColumns.js';
+import type { OnFailure, OptionValues } from './plan.js';
+import type { CellRequest } from './schema.js';
+import { cellWorkflowId } from './workflowIds.js';
 
 export interface CreateCellDeps extends DryRunDeps {
   db: Db;
   /** Between two looks of a warm pool at its cells (src/pools). */
   poolCheckMs?: number;
+  /** Where a warm pool's tolerated failures are told (src/pools). */
+  log?: PoolDeps['log'];
   client: Client;
   taskQueue: string;
   /** The client shares this process's worker connection: ask the server for an eager start. */
@@ -139,18 +144,6 @@ function summaryOf(workspace: Workspace, cell: CellRow) {
 }
 
 /**
- * What the workflow knows of the cell's notify target: a webhook's URL and secret stay in the
- * database (the delivery activity reads them by the cell's id), so history never holds them.
- */
-export function notifyRoute(notify: string | null): NotifyRoute | undefined {
-  if (!notify) return undefined;
-  const target = JSON.parse(notify) as NotifyTarget;
-  return 'url' in target
-    ? { kind: 'webhook' }
-    : { kind: 'workflow', workflowId: target.workflowId, signal: target.signal };
-}
-
-/**
  * Starts a run of a recorded cell's workflow: its provisioning (or, with `restore`, its return
  * from what its archive kept), then its live phase. A cell has one workflow id; each run is one life.
  */
@@ -162,7 +155,7 @@ export async function startCellWorkflow(
 ) {
   const { id, templateId, baseRef } = cell;
   const notify = notifyRoute(cell.notify);
-  await deps.client.workflow.start(provisionCell, {
+  await deps.client.workflow.start<typeof provisionCell>('provisionCell', {
     taskQueue: deps.taskQueue,
     workflowId: cell.workflowId,
     ...(deps.eagerStart ? { requestEagerStart: true } : {}),
@@ -210,7 +203,7 @@ async function startCell(
   }: { idempotencyKey?: string; requestHash: string; createdBy?: string },
 ): Promise<CellRow> {
   const id = newCellId();
-  const workflowId = workflowIdFor(id);
+  const workflowId = cellWorkflowId(id);
   const baseRef = request.baseRef ?? 'HEAD';
   const cell = await deps.db.cell.create({
     data: {
@@ -244,13 +237,4 @@ async function startCell(
     throw error;
   }
   return cell;
-}
-
-/** The notify target as stored: where to (without the secret), and the secret in its own column. */
-export function notifyColumns(notify: NotifyTarget | undefined) {
-  if (!notify) return {};
-  if ('url' in notify) {
-    return { notify: JSON.stringify({ url: notify.url }), notifySecret: notify.secret ?? null };
-  }
-  return { notify: JSON.stringify({ workflowId: notify.workflowId, signal: notify.signal }) };
 }

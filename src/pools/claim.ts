@@ -1,19 +1,21 @@
 // Warm pools, the claim: a request that matches a template's pool takes one of its ready cells by a
 // compare-and-set on the record (so no two requests ever get the same one), and the cell becomes the
 // request's: same id, worktree and branch (`cell/<id>`, named by the id, never by a pool), the
-// request's name, brief, constraints, notify target, creator and idempotency key; its workflow then
-// renders the prompt with the brief and the cell is ready.
-import { notifyColumns } from '../cells/create.js';
+// request's name, brief, constraints, notify target, creator and idempotency key. Then the cell's
+// workflow is asked, by an update, to hand it over (the prompt rendered with the brief, ready); the
+// update returns when that is done, so the request is answered with a ready cell and nothing polls.
 import { recordAction, recordEvent } from '../cells/events.js';
+import { notifyColumns } from '../cells/notifyColumns.js';
 import type { OptionValues } from '../cells/plan.js';
 import type { CellRequest } from '../cells/schema.js';
+import { cellWorkflowId } from '../cells/workflowIds.js';
 import type { Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { optionsSchema } from '../templates/model.js';
-import { claimSignal, poolChangedSignal } from '../workflows/control.js';
 import { ensurePool, type PoolDeps } from './ensure.js';
 import { defaultOptions, poolKey, poolSize, poolWorkflowId, readHeadCommit, sameOptions } from './key.js';
+import { claimSignal, claimUpdate, poolChangedSignal } from './messages.js';
 
 export interface ClaimDeps extends PoolDeps {
   db: Db;
@@ -21,11 +23,15 @@ export interface ClaimDeps extends PoolDeps {
   configs: ConfigLoader;
 }
 
-/** How long the API waits for a claimed cell's hand-over before answering with it as it is. */
+/**
+ * How long the API waits for a claimed cell's hand-over before answering with it as it is
+ * (provisioning: its worker is down or slow; the pool's workflow hands the claim over later).
+ */
 const HANDOVER_WAIT_MS = 5_000;
 const CANDIDATES = 8;
 
 type CellRow = NonNullable<Awaited<ReturnType<Db['cell']['findUnique']>>>;
+type ClaimMeta = { idempotencyKey?: string; requestHash: string; createdBy?: string };
 
 /**
  * Serves a request from its template's pool: the claimed cell (ready, or handing over when its
@@ -38,11 +44,41 @@ type CellRow = NonNullable<Awaited<ReturnType<Db['cell']['findUnique']>>>;
 export async function claimFromPool(
   deps: ClaimDeps,
   request: CellRequest,
-  meta: { idempotencyKey?: string; requestHash: string; createdBy?: string },
+  meta: ClaimMeta,
 ): Promise<CellRow | undefined> {
   const workspace = deps.workspaces.find((w) => w.id === request.workspace);
   if (!workspace) return undefined;
-  const loaded = await deps.configs.load(workspace.path);
+  const key = await matchingPoolKey(deps.configs, workspace.path, request);
+  if (!key) return undefined;
+  const claimed = await compareAndSet(deps.db, request, meta, {
+    workspaceId: workspace.id,
+    templateId: request.template,
+    key,
+  });
+  if (!claimed) {
+    // Empty (or not yet started): make sure it runs and fills, for the next request.
+    await ensurePool(deps, workspace, request.template);
+    return undefined;
+  }
+  await recordAction(deps.db, claimed, { action: 'create', by: meta.createdBy ?? 'local' });
+  await recordEvent(deps.db, claimed, 'status', { status: 'provisioning' });
+  await handOver(deps, claimed);
+  // The pool refills in the background, once the claim is served: a refill (a whole cell
+  // provisioned) started during the hand-over would compete with it for the machine.
+  void deps.client.workflow
+    .getHandle(poolWorkflowId(workspace.id, request.template))
+    .signal(poolChangedSignal)
+    .catch(() => ensurePool(deps, workspace, request.template, { now: true }));
+  return (await deps.db.cell.findUnique({ where: { id: claimed } })) ?? undefined;
+}
+
+/** The key of the pool a request can be served from, or undefined when it does not match one. */
+async function matchingPoolKey(
+  configs: ConfigLoader,
+  workspacePath: string,
+  request: CellRequest,
+): Promise<string | undefined> {
+  const loaded = await configs.load(workspacePath);
   const template = loaded.ok ? loaded.templates.find((t) => t.id === request.template) : undefined;
   if (!template || poolSize(template) === 0) return undefined;
   const defaults = defaultOptions(template);
@@ -50,43 +86,36 @@ export async function claimFromPool(
   if (!defaults || !options.success || !sameOptions(options.data as OptionValues, defaults)) {
     return undefined;
   }
-  const head = (await readHeadCommit(workspace.path)) ?? (await resolveCommit(workspace.path, 'HEAD'));
+  const head = (await readHeadCommit(workspacePath)) ?? (await resolveCommit(workspacePath, 'HEAD'));
   if (!head) return undefined;
-  if (request.baseRef && (await resolveCommit(workspace.path, request.baseRef)) !== head) return undefined;
-  const key = poolKey(template, head);
+  if (request.baseRef && (await resolveCommit(workspacePath, request.baseRef)) !== head) return undefined;
+  return poolKey(template, head);
+}
 
-  const claimed = await compareAndSet(deps.db, request, meta, {
-    workspaceId: workspace.id,
-    templateId: template.id,
-    key,
-  });
-  const poolDeps: PoolDeps = deps;
-  if (!claimed) {
-    // Empty (or not yet started): make sure it runs and fills, for the next request.
-    await ensurePool(poolDeps, workspace, template.id);
-    return undefined;
+/**
+ * Asks the claimed cell's workflow to take the request, and waits for it (bounded). The update id is
+ * the claim's: a second delivery of the same claim gets the first one's answer. When it does not
+ * arrive in time (the worker is down), the answer is the cell as it is, and a signal queues the
+ * hand-over; the pool's workflow also sees the claim in the record and signals it again.
+ */
+async function handOver(deps: ClaimDeps, cellId: string): Promise<void> {
+  const handle = deps.client.workflow.getHandle(cellWorkflowId(cellId));
+  try {
+    await deps.client.withDeadline(Date.now() + HANDOVER_WAIT_MS, () =>
+      handle.executeUpdate(claimUpdate, { updateId: `claim-${cellId}` }),
+    );
+  } catch (error) {
+    deps.log?.warn({ cellId, err: error }, 'claimed pool cell not handed over in time; signalled instead');
+    // Queued in its history: handed over as soon as its worker runs it (and again by the pool's look).
+    await handle.signal(claimSignal).catch(() => undefined);
   }
-  const workflows = deps.client.workflow;
-  await recordAction(deps.db, claimed, { action: 'create', by: meta.createdBy ?? 'local' });
-  await recordEvent(deps.db, claimed, 'status', { status: 'provisioning' });
-  // If this process dies before it is sent, the pool's workflow sends it (it sees the record).
-  await workflows
-    .getHandle(`cell-${claimed}`)
-    .signal(claimSignal)
-    .catch(() => undefined);
-  // The pool refills in the background.
-  void workflows
-    .getHandle(poolWorkflowId(workspace.id, template.id))
-    .signal(poolChangedSignal)
-    .catch(() => ensurePool(poolDeps, workspace, template.id, { now: true }));
-  return waitForHandOver(deps.db, claimed);
 }
 
 /** Takes one ready, fresh pool cell for the request; the id of the one taken, or undefined. */
 async function compareAndSet(
   db: Db,
   request: CellRequest,
-  meta: { idempotencyKey?: string; requestHash: string; createdBy?: string },
+  meta: ClaimMeta,
   pool: { workspaceId: string; templateId: string; key: string },
 ): Promise<string | undefined> {
   for (;;) {
@@ -134,15 +163,5 @@ async function compareAndSet(
       });
       if (count === 1) return id;
     }
-  }
-}
-
-/** The claimed cell once its workflow has handed it over (ready), or as it is after a while. */
-async function waitForHandOver(db: Db, id: string): Promise<CellRow | undefined> {
-  const deadline = Date.now() + HANDOVER_WAIT_MS;
-  for (;;) {
-    const cell = await db.cell.findUnique({ where: { id } });
-    if (cell?.status !== 'provisioning' || Date.now() > deadline) return cell ?? undefined;
-    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

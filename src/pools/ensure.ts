@@ -1,12 +1,13 @@
 // Starting (or waking) the workflow that owns a template's warm pool. From the API side: `hive up`
-// and `hive api` at start, a request for a pooled template, and a look at the catalog.
+// and `hive api` at start, a request for a pooled template, and a look at the catalog. The workflow
+// is started by its type name: the API never loads workflow code.
 import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
-import { poolChangedSignal } from '../workflows/control.js';
-import { keepPool } from '../workflows/pool.js';
 import { poolWorkflowId } from './key.js';
+import { poolChangedSignal } from './messages.js';
+import type { keepPool } from './workflows/index.js';
 
 export interface PoolDeps {
   client: Client;
@@ -14,10 +15,14 @@ export interface PoolDeps {
   historyLimit?: number;
   /** Between two looks of a pool at its cells when nothing wakes it (default 30 s). */
   poolCheckMs?: number;
+  /** Where tolerated failures are told (a pool is an optimisation: they never fail a request). */
+  log?: { warn: (detail: object, message: string) => void };
 }
 
 /** A pool woken less than this long ago is not woken again (a catalog polled by a dashboard). */
 const WAKE_AT_MOST_EVERY_MS = 1_000;
+/** Bounded: a pool of a template since removed is forgotten once the map is full. */
+const MAX_REMEMBERED = 1_000;
 const woken = new Map<string, number>();
 
 /**
@@ -34,9 +39,11 @@ export async function ensurePool(
   const key = `${deps.taskQueue}/${workflowId}`;
   const last = woken.get(key);
   if (!now && last !== undefined && Date.now() - last < WAKE_AT_MOST_EVERY_MS) return;
+  woken.delete(key);
+  if (woken.size >= MAX_REMEMBERED) woken.delete(woken.keys().next().value ?? '');
   woken.set(key, Date.now());
   await deps.client.workflow
-    .signalWithStart(keepPool, {
+    .signalWithStart<typeof keepPool, []>('keepPool', {
       workflowId,
       taskQueue: deps.taskQueue,
       args: [
@@ -57,7 +64,10 @@ export async function ensurePool(
       staticSummary: `warm pool of ${workspace.id}/${templateId}`,
       staticDetails: `Keeps the template's \`pool.size\` cells ready at the base commit of \`${workspace.path}\`.`,
     })
-    .catch(() => woken.delete(key));
+    .catch((error: unknown) => {
+      woken.delete(key);
+      deps.log?.warn({ workflowId, err: error }, 'warm pool not started or woken');
+    });
 }
 
 /** Every pooled template of these workspaces: its pool's workflow running. */

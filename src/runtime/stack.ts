@@ -2,12 +2,13 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApp, type HiveApp } from '../api/app.js';
 import { refuseUnsafeBinding } from '../auth/binding.js';
+import { finalStatuses } from '../cells/status.js';
 import type { HiveConfig, Workspace } from '../config/env.js';
 import { openWorkspaceRegistry } from '../config/workspaces.js';
 import { stopDatabaseServers } from '../databases/server.js';
 import { createDb, type Db } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
-import { ensurePools } from '../pools/ensure.js';
+import { ensurePools } from '../pools/index.js';
 import { createConfigLoader } from '../templates/loader.js';
 import { useTemporalServer } from '../temporal/devServer.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../worker/index.js';
@@ -164,7 +165,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
             pgid: { not: null },
             status: { notIn: ['stopped', 'exited', 'completed'] },
             cell: {
-              status: { notIn: ['archived', 'rolled_back', 'cancelled'] },
+              status: { notIn: [...finalStatuses] },
               OR: [{ host: config.hostId }, { host: null }],
             },
           },

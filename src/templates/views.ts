@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PoolView } from '../pools/views.js';
+import { PoolView } from '../pools/index.js';
 import { optionsJsonSchema, portsOf, primaryPortName } from './model.js';
 import { EnvValue, PortSpec, ReadinessProbe, Requirements, Resources, type Template } from './schema.js';
 import type { MeasuredTiming } from './timings.js';

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Workspace } from '../../config/env.js';
-import { ensurePool } from '../../pools/ensure.js';
-import { poolView } from '../../pools/views.js';
+import { ensurePool, poolView } from '../../pools/index.js';
 import { dryRun } from '../../templates/dryRun.js';
 import { Finding } from '../../templates/findings.js';
 import type { Template } from '../../templates/schema.js';

@@ -1,19 +1,21 @@
-// Warm pools, the side effects: what a pool has and needs (reconcile), recording a new pool cell, and
-// handing a claimed pool cell over to its request. Each idempotent.
+// Warm pools, the side effects (the worker's entry for pools): one look at a pool (reconcile),
+// recording a new pool cell, and handing a claimed pool cell over to its request. Each idempotent.
+import { permanent } from '../activities/failures.js';
+import type { createPromptsActivities } from '../activities/prompts.js';
+import type { createRecordsActivities } from '../activities/records.js';
 import { ErrorType } from '../cells/catalog.js';
-import { notifyRoute } from '../cells/create.js';
+import { readColumn, TextListColumn } from '../cells/columns.js';
 import { recordAction, recordEvent } from '../cells/events.js';
-import { workflowIdFor } from '../cells/ids.js';
+import { notifyRoute } from '../cells/notifyColumns.js';
 import type { CellPlan, NotifyRoute, OptionValues, ReadyCell } from '../cells/plan.js';
+import { cellWorkflowId } from '../cells/workflowIds.js';
 import type { Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { reservationOf } from '../hosts/registry.js';
-import { defaultOptions, poolKey, poolSize } from '../pools/key.js';
 import { resolveCommit } from '../templates/hostChecks.js';
 import type { ConfigLoader } from '../templates/loader.js';
-import { permanent } from './failures.js';
-import type { createPromptsActivities } from './prompts.js';
-import type { createRecordsActivities } from './records.js';
+import { defaultOptions, poolKey, poolSize } from './key.js';
+import { type PoolCell, sortPoolCells, whyNoPool } from './reconcile.js';
 
 export interface PoolsDeps {
   db: Db;
@@ -35,24 +37,32 @@ export interface PoolReconciliation {
   warming: number;
   /** Pool cells to let go (already marked recycled, so no request can claim them). */
   recycle: string[];
-  /** Claimed cells whose hand-over has not happened (the API died before it signalled them). */
+  /** Claimed cells whose hand-over has not happened (the API died before it reached them). */
   unclaimed: string[];
   /** Pool cells found failed since the last look (the pool backs off refilling). */
   failed: number;
+  /** Why the pool has nothing to keep (size 0), for its log. */
   why?: string;
 }
 
-const FINAL = ['archived', 'cancelled', 'rolled_back'];
+/** What the hand-over gives the cell's workflow: the request's plan, and what it shows of it. */
+export interface HandedOver {
+  plan: CellPlan;
+  name: string;
+  headline: string;
+  notify?: NotifyRoute;
+}
 
 export function createPoolsActivities({ db, workspaces, configs, prompts, records }: PoolsDeps) {
   /** Marks a pool cell recycled unless a request claimed it first (the same compare-and-set as the claim). */
   const letGo = async (id: string) => {
-    const marked =
-      (await db.cell.updateMany({ where: { id, poolState: 'pooled' }, data: { poolState: 'recycled' } }))
-        .count === 1;
+    const { count } = await db.cell.updateMany({
+      where: { id, poolState: 'pooled' },
+      data: { poolState: 'recycled' },
+    });
     // Who let the cell go, as for every change of a cell's state (the recycle signal follows).
-    if (marked) await recordAction(db, id, { action: 'recycle', by: 'pool' });
-    return marked;
+    if (count === 1) await recordAction(db, id, { action: 'recycle', by: 'pool' });
+    return count === 1;
   };
 
   /** A pool's workspace, its config as it loads now, and the template in it (each may be missing). */
@@ -65,9 +75,9 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
 
   return {
     /**
-     * One look at a pool: its size and key from the current config and HEAD, its cells counted,
-     * stale, broken and surplus ones marked recycled (to be let go by the workflow), recycled ones
-     * that have ended removed from the records.
+     * One look at a pool: its size and key from the current config and HEAD; its cells sorted
+     * (src/pools/reconcile.ts) into kept, to let go (marked recycled here, let go by the workflow),
+     * claims not handed over, and ended recycled ones, whose records are removed.
      */
     async reconcilePool({
       workspaceId,
@@ -76,75 +86,38 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
       workspaceId: string;
       templateId: string;
     }): Promise<PoolReconciliation> {
-      const { workspace, loaded, template } = await templateOf(workspaceId, templateId);
+      const found = await templateOf(workspaceId, templateId);
+      const { workspace, template } = found;
       const baseCommit = workspace && (await resolveCommit(workspace.path, 'HEAD'));
       const size = baseCommit ? poolSize(template) : 0;
       const key = template && baseCommit ? poolKey(template, baseCommit) : undefined;
-      const why = !workspace
-        ? 'the workspace is not registered'
-        : !loaded?.ok
-          ? 'the config does not load'
-          : !template
-            ? 'the template is gone'
-            : !baseCommit
-              ? "the workspace's HEAD does not name a commit"
-              : size === 0
-                ? 'the template has no pool (or an option without a default)'
-                : undefined;
-      const cells = await db.cell.findMany({
+      const cells: PoolCell[] = await db.cell.findMany({
         where: { workspaceId, templateId, poolState: { in: ['pooled', 'claimed', 'recycled'] } },
         select: { id: true, status: true, poolState: true, poolKey: true },
         orderBy: { createdAt: 'asc' },
       });
-      const result: PoolReconciliation = {
+      const sorted = sortPoolCells(cells, key, size);
+      // Let go and ended: nothing of them is left on the host; their records go too.
+      if (sorted.ended.length > 0) {
+        await db.cell.deleteMany({ where: { id: { in: sorted.ended }, poolState: 'recycled' } });
+      }
+      const recycle: string[] = [];
+      for (const id of sorted.letGo) if (await letGo(id)) recycle.push(id);
+      // One a request claimed meanwhile (letGo refused) is the request's: in no count of the pool.
+      const { kept } = sorted;
+      const ready = kept.filter((c) => c.ready).length;
+      return {
         size,
         key,
         baseCommit,
         options: template && defaultOptions(template),
-        ready: 0,
-        warming: 0,
-        recycle: [],
-        unclaimed: [],
-        failed: 0,
-        why,
+        ready,
+        warming: kept.length - ready,
+        recycle,
+        unclaimed: sorted.unclaimed,
+        failed: sorted.failed,
+        why: whyNoPool({ ...found, baseCommit, size }),
       };
-      const kept: Array<{ id: string; ready: boolean }> = [];
-      for (const cell of cells) {
-        if (cell.poolState === 'claimed') {
-          if (cell.status === 'provisioning') result.unclaimed.push(cell.id);
-          continue;
-        }
-        if (cell.poolState === 'recycled') {
-          // Let go and ended: nothing of it is left on the host; its record goes too.
-          if (FINAL.includes(cell.status))
-            await db.cell.deleteMany({ where: { id: cell.id, poolState: 'recycled' } });
-          continue;
-        }
-        const fresh = key !== undefined && cell.poolKey === key;
-        // A queued one waits for a host with room: still on its way, not broken.
-        const usable = ['pending', 'queued', 'provisioning', 'ready'].includes(cell.status);
-        if (fresh && usable) {
-          kept.push({ id: cell.id, ready: cell.status === 'ready' });
-          continue;
-        }
-        if (!usable && cell.status !== 'degraded') result.failed++;
-        if (await letGo(cell.id)) result.recycle.push(cell.id);
-      }
-      // A pool larger than its size (it shrank, or a claim raced a refill): let the newest go,
-      // warming ones before ready ones.
-      const surplus = kept.length - size;
-      if (surplus > 0) {
-        const order = [...kept.filter((c) => !c.ready).reverse(), ...kept.filter((c) => c.ready).reverse()];
-        for (const cell of order.slice(0, surplus)) {
-          if (await letGo(cell.id)) {
-            result.recycle.push(cell.id);
-            kept.splice(kept.indexOf(cell), 1);
-          }
-        }
-      }
-      result.ready = kept.filter((c) => c.ready).length;
-      result.warming = kept.length - result.ready;
-      return result;
     },
 
     /** Records a new pool cell (the id comes from the pool's workflow, so a retry finds it). */
@@ -173,7 +146,7 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
           workspaceId,
           templateId,
           status: 'pending',
-          workflowId: workflowIdFor(cellId),
+          workflowId: cellWorkflowId(cellId),
           // No request yet: a claim writes the brief (and everything else of the request).
           brief: '',
           options: JSON.stringify(options),
@@ -193,11 +166,7 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
      * criteria from the record (the claim wrote them), the events of its time in the pool are
      * dropped, the prompt is rendered again and the cell is ready. Null when no request claimed it.
      */
-    async handOverClaim({
-      cell,
-    }: {
-      cell: ReadyCell;
-    }): Promise<{ plan: CellPlan; name: string; headline: string; notify?: NotifyRoute } | null> {
+    async handOverClaim({ cell }: { cell: ReadyCell }): Promise<HandedOver | null> {
       const cellId = cell.plan.cellId;
       const row = await db.cell.findUnique({ where: { id: cellId } });
       if (!row) throw permanent(ErrorType.Error, `cell ${cellId} has no record`);
@@ -205,8 +174,8 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
       const plan: CellPlan = {
         ...cell.plan,
         brief: row.brief,
-        constraints: JSON.parse(row.constraints) as string[],
-        successCriteria: JSON.parse(row.successCriteria) as string[],
+        constraints: readColumn('Cell.constraints', TextListColumn, row.constraints),
+        successCriteria: readColumn('Cell.successCriteria', TextListColumn, row.successCriteria),
         baseRef: row.baseRef,
       };
       if (row.claimedAt) {

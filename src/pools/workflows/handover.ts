@@ -1,7 +1,9 @@
 // Warm pools, the cell's side: a pool cell waits like any ready cell; when a request claims it (the
-// API wrote the request into its record by compare-and-set), the claim signal hands it over here —
-// the brief read from the record, the prompt step again, ready — while supervision goes on
-// undisturbed. The recycle signal lets a pool cell go. Deterministic code: no I/O.
+// API wrote the request into its record by compare-and-set), the claim update hands it over here —
+// the brief read from the record, the prompt step again, ready — and answers the API when that is
+// done, while supervision goes on undisturbed. The claim signal (from the pool's workflow, for a
+// claim the API could not deliver) runs the same hand-over, never twice. The recycle signal lets a
+// pool cell go. Deterministic code: no I/O.
 import {
   condition,
   log,
@@ -13,13 +15,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import type { ReadyCell } from '../cells/plan.js';
-import { hiveWorkflowPrefixes } from '../cells/workflowIds.js';
-import { CellStatusKey } from '../temporal/searchAttributes.js';
-import { claimSignal, recycleSignal } from './control.js';
-import { startDelivery } from './notify.js';
-import type { Control, LiveState, ProvisionCellInput } from './state.js';
+import type { Activities } from '../../activities/index.js';
+import type { ReadyCell } from '../../cells/plan.js';
+import { hiveWorkflowPrefixes } from '../../cells/workflowIds.js';
+import { CellStatusKey } from '../../temporal/searchAttributes.js';
+import { startDelivery } from '../../workflows/notify.js';
+import type { Control, LiveState, ProvisionCellInput } from '../../workflows/state.js';
+import { type ClaimAnswer, claimSignal, claimUpdate, recycleSignal } from '../messages.js';
 
 const retry = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' };
 
@@ -55,18 +57,30 @@ function isPoolCell(input: ProvisionCellInput): boolean {
   );
 }
 
-/** Handlers of a pool cell's signals; registered on pool cells only (see isPoolCell). */
+/** Handlers of a pool cell's messages; registered on pool cells only (see isPoolCell). */
 export function listenForPool(input: ProvisionCellInput, control: Control): void {
   if (!isPoolCell(input)) return;
-  let claiming = false;
+  // One hand-over per cell, whoever asks first (the API's update, the pool's signal, a retried update).
+  let handing: Promise<ClaimAnswer> | undefined;
+  const claim = () => {
+    handing ??= (async () => {
+      // A claim sent the moment the record said ready waits for the live phase to begin.
+      await condition(() => control.state !== undefined);
+      const state = control.state;
+      if (!state || state.handedOver) return { claimed: state?.handedOver === true };
+      const claimed = await handOver(input, state, control).catch((error: unknown) => {
+        handing = undefined; // a failed hand-over is tried again by the next claim
+        throw error;
+      });
+      // Asked before any request claimed it (never by Hive): a later claim is handed over anew.
+      if (!claimed) handing = undefined;
+      return { claimed };
+    })();
+    return handing;
+  };
+  setHandler(claimUpdate, claim);
   setHandler(claimSignal, async () => {
-    if (claiming) return;
-    claiming = true;
-    // A claim sent the moment the record said ready waits for the live phase to begin.
-    await condition(() => control.state !== undefined);
-    const state = control.state;
-    if (!state || state.handedOver) return;
-    await handOver(input, state, control);
+    await claim();
   });
   setHandler(recycleSignal, () => {
     if (control.archive) return;
@@ -80,14 +94,15 @@ export function listenForPool(input: ProvisionCellInput, control: Control): void
   });
 }
 
-async function handOver(input: ProvisionCellInput, state: LiveState, control: Control): Promise<void> {
+/** Whether a request had claimed the cell (and now has it, ready). */
+async function handOver(input: ProvisionCellInput, state: LiveState, control: Control): Promise<boolean> {
   const { cellId } = input;
   const claimed = await handOverClaim(input.hostTaskQueue, state.cell);
-  state.handedOver = true;
   if (!claimed) {
-    log.warn('claim signal for a cell no request claimed; ignored', { cellId });
-    return;
+    log.warn('claim for a cell no request claimed; ignored', { cellId });
+    return false;
   }
+  state.handedOver = true;
   state.cell = { ...state.cell, plan: claimed.plan };
   control.live = state.cell;
   upsertSearchAttributes([{ key: CellStatusKey, value: 'ready' }]);
@@ -104,4 +119,5 @@ async function handOver(input: ProvisionCellInput, state: LiveState, control: Co
     input.notify = claimed.notify;
     await startDelivery({ cellId, event: 'ready', failure: null, route: claimed.notify });
   }
+  return true;
 }

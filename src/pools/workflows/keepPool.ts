@@ -1,6 +1,6 @@
 // Warm pools, the owner: one long-lived workflow per pooled template of a workspace
 // (`pool-<workspace>-<template>`). It looks at its cells (an activity), lets stale, broken and surplus
-// ones go, hands over claims whose API died before it could, and refills the pool with ordinary cell
+// ones go, hands over claims the API could not (it died, or the cell's worker was down), and refills the pool with ordinary cell
 // workflows (children it abandons: each cell lives its own life). Deterministic code: no I/O.
 import {
   condition,
@@ -13,11 +13,12 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { cellWorkflowId } from '../cells/workflowIds.js';
-import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
-import { claimSignal, poolChangedSignal, recycleSignal } from './control.js';
-import { provisionCell } from './provisionCell.js';
+import type { Activities } from '../../activities/index.js';
+import { cellIdFrom, cellWorkflowId } from '../../cells/workflowIds.js';
+import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../../temporal/searchAttributes.js';
+// By type only: the cell's workflow is started by its name (it imports this room's hand-over).
+import type { provisionCell } from '../../workflows/provisionCell.js';
+import { claimSignal, poolChangedSignal, recycleSignal } from '../messages.js';
 
 export interface KeepPoolInput {
   workspaceId: string;
@@ -44,12 +45,7 @@ const acts = proxyActivities<Activities>({
 });
 
 /** A cell id as src/cells/ids.ts makes them, from the workflow's deterministic randomness. */
-function newCellId(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  let id = 'c';
-  for (let i = 0; i < 11; i++) id += alphabet[Math.floor(Math.random() * alphabet.length)];
-  return id;
-}
+const newCellId = () => cellIdFrom((n) => Math.floor(Math.random() * n));
 
 /** Keeps `pool.size` cells of a template ready, for as long as the template has a pool. */
 export async function keepPool(input: KeepPoolInput): Promise<void> {
@@ -66,16 +62,18 @@ export async function keepPool(input: KeepPoolInput): Promise<void> {
       [{ workspaceId, templateId }],
     );
     for (const id of look.recycle) {
-      await getExternalWorkflowHandle(`cell-${id}`)
+      await getExternalWorkflowHandle(cellWorkflowId(id))
         .signal(recycleSignal)
         .catch((error: unknown) => log.warn('could not recycle a pool cell', { id, error }));
     }
     for (const id of look.unclaimed) {
-      await getExternalWorkflowHandle(`cell-${id}`)
+      await getExternalWorkflowHandle(cellWorkflowId(id))
         .signal(claimSignal)
         .catch((error: unknown) => log.warn('could not hand a claim over', { id, error }));
     }
-    failures = look.failed > 0 ? failures + look.failed : look.ready > 0 ? 0 : failures;
+    // Failures in a row: a look that finds failed cells adds them, one that finds a ready cell clears.
+    if (look.failed > 0) failures += look.failed;
+    else if (look.ready > 0) failures = 0;
     if (look.size === 0 && look.ready + look.warming === 0 && look.unclaimed.length === 0) {
       log.info('the pool has nothing to keep; it ends', { workspaceId, templateId, why: look.why });
       return;
@@ -107,7 +105,7 @@ async function refill(
   await acts.recordPoolCell.executeWithOptions({ summary: `record pool cell ${cellId}` }, [
     { cellId, workspaceId, templateId, ...at },
   ]);
-  await startChild(provisionCell, {
+  await startChild<typeof provisionCell>('provisionCell', {
     workflowId: cellWorkflowId(cellId),
     args: [
       {
