@@ -1,9 +1,9 @@
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTaskQueue } from '../src/hosts/registry.js';
-import { createHiveWorker, type HiveWorker } from '../src/worker/index.js';
+import type { HiveWorker } from '../src/worker/index.js';
 import { requestCell } from './support/cells.js';
 import { createHarness, type Harness } from './support/harness.js';
+import { startHostWorker } from './support/hostWorker.js';
 import { waitForStatus } from './support/wait.js';
 
 // `hive up` is one host that serves its activities on the shared task queue (so Temporal dispatches
@@ -14,22 +14,8 @@ let h: Harness;
 const workers: HiveWorker[] = [];
 
 const host = async (id: string, alone: boolean) => {
-  const worker = await createHiveWorker({
-    address: inject('temporalAddress'),
-    namespace: 'default',
-    taskQueue: h.taskQueue,
-    deps: {
-      db: h.db,
-      workspaces: [h.workspace],
-      configs: h.configs,
-      host: id,
-      dataDir: path.join(path.dirname(h.dbFile), id),
-    },
-    workflowBundlePath: inject('workflowBundlePath'),
-    host: { id, heartbeatMs: 200, graceMs: 1_500, alone },
-  });
+  const worker = await startHostWorker(h, id, alone);
   workers.push(worker);
-  void worker.run();
   return worker;
 };
 

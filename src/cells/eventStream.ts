@@ -1,16 +1,22 @@
 import { lstat } from 'node:fs/promises';
 import type { Db } from '../db/client.js';
+import { warn } from '../log.js';
 import { FileReplacedError, openContained } from './containedFiles.js';
+import { type CellEvent, parseCellEvent } from './eventShapes.js';
 import { nextEvent } from './events.js';
 import { restingStatuses } from './status.js';
 
-export interface StreamedEvent {
-  id?: string;
-  event: string;
-  data: unknown;
-}
+export type { CellEvent as StreamedEvent } from './eventShapes.js';
 
 const POLL_MS = 250;
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * New complete lines appended to a log file of the cell whose worktree is `root` since `offset`;
@@ -59,7 +65,7 @@ export async function* cellEventStream(
   afterId: number,
   connected: () => boolean,
   redact: (line: string) => string = (line) => line,
-): AsyncGenerator<StreamedEvent> {
+): AsyncGenerator<CellEvent> {
   let last = afterId;
   const logOffsets = new Map<string, number>();
   // The worktree the logs must be in; known once the worktree step has run.
@@ -72,7 +78,10 @@ export async function* cellEventStream(
     });
     for (const row of rows) {
       last = row.id;
-      yield { id: String(row.id), event: row.type, data: JSON.parse(row.data) };
+      // Through its kind's shape: what a client receives is what the shapes say, never a raw row.
+      const event = parseCellEvent(row.type, parseJson(row.data), String(row.id));
+      if (event) yield event;
+      else warn('a recorded event fits no event shape; skipped', { cellId, eventId: row.id, type: row.type });
     }
     const services = await db.serviceInstance.findMany({ where: { cellId } });
     if (services.length && !root) {
@@ -95,8 +104,9 @@ export async function* cellEventStream(
     if (rows.length < 500) {
       const cell = await db.cell.findUnique({ where: { id: cellId }, select: { status: true } });
       const status = cell?.status ?? 'archived';
-      if ((restingStatuses as readonly string[]).includes(status)) {
-        yield { event: 'end', data: { status } };
+      const resting = restingStatuses.find((s) => s === status);
+      if (resting) {
+        yield { event: 'end', data: { status: resting } };
         return;
       }
       await nextEvent(cellId, POLL_MS);

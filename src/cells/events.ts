@@ -1,32 +1,22 @@
 import { EventEmitter, once } from 'node:events';
 import type { Db } from '../db/client.js';
+import { warn } from '../log.js';
+import type { ActionEvent, CellEventData, RecordedEventKind } from './eventShapes.js';
 
-export type CellEventType = 'status' | 'step' | 'operation' | 'plan' | 'archive' | 'action' | 'notification';
+export type { ActionEvent, CellActionName } from './eventShapes.js';
 
-/** What a person (or client) asked of a cell, recorded when the API accepted it. */
-export type CellActionName =
-  | 'create'
-  | 'cancel'
-  | 'retry'
-  | 'cleanup'
-  | 'archive'
-  | 'restore'
-  | 'service'
-  /** A warm pool let its cell go (`by: pool`): archived with discard, or cancelled while provisioning. */
-  | 'recycle';
-
-export interface ActionEvent {
-  action: CellActionName;
-  /** The API token's name, `local` for tokenless use of a loopback-bound API, or `pool` (warm pools). */
-  by: string;
-  /** For a service command: which service, and stop | start | restart. */
-  service?: string;
-  command?: string;
-}
-
-/** Appends to a cell's event log (the source of GET /cells/:id/events). Never fails its caller. */
-export async function recordEvent(db: Db, cellId: string, type: CellEventType, data: object): Promise<void> {
-  await db.cellEvent.create({ data: { cellId, type, data: JSON.stringify(data) } }).catch(() => undefined);
+/** Appends to a cell's event log (the source of GET /cells/:id/events). Never fails its caller: logs. */
+export async function recordEvent<K extends RecordedEventKind>(
+  db: Db,
+  cellId: string,
+  type: K,
+  data: CellEventData<K>,
+): Promise<void> {
+  // The event log is what people read, not what the cell's state hangs on: a failed write (the
+  // database busy, the cell's row already gone) does not fail the step or request, but is logged.
+  await db.cellEvent
+    .create({ data: { cellId, type, data: JSON.stringify(data) } })
+    .catch((error: unknown) => warn('could not record a cell event', { cellId, type, error: String(error) }));
   recorded.emit(cellId);
   recorded.emit(ANY_CELL);
 }

@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import { type CellRow, type CreateCellDeps, startCellWorkflow } from './create.js';
 import { recordEvent } from './events.js';
+import { CellStatus } from './schema.js';
 import { allowedActions, cellStatuses } from './status.js';
 
 const restorable = cellStatuses.filter((status) => allowedActions[status].includes('restore'));
@@ -32,7 +33,7 @@ export async function restoreCell(
       where: { id: cell.id },
       data: { status: cell.status, failure: cell.failure, readyAt: cell.readyAt },
     });
-    await recordEvent(deps.db, cell.id, 'status', { status: cell.status });
+    await recordEvent(deps.db, cell.id, 'status', { status: CellStatus.parse(cell.status) });
     if (error instanceof WorkflowExecutionAlreadyStartedError) return null;
     throw error;
   }

@@ -1,6 +1,7 @@
 import '../config/zodMessages.js';
 import { z } from 'zod';
 import { HostId } from '../hosts/schema.js';
+import { Failure } from './failure.js';
 import { cellIdPattern } from './ids.js';
 import { NotifyTarget } from './notifyTargetSchema.js';
 import { cellActions, cellStatuses, notifiedStatuses } from './status.js';
@@ -92,32 +93,7 @@ export const StepView = z.object({
   endedAt: z.string().nullable(),
 });
 
-/** A compensation that could not undo its step: what may be left on the host. */
-export const Residue = z.object({
-  step: z.string().describe('The step whose clean-up failed, e.g. worktree or services.api'),
-  type: z.string(),
-  message: z.string(),
-});
-export type Residue = z.infer<typeof Residue>;
-
-/**
- * The one failure shape, from the activity that failed (type, message, hint, logTail) through the
- * workflow (which adds the step, and the residue of a clean-up) to the API.
- */
-export const Failure = z.object({
-  step: z.string().describe('The step that failed (see the step catalog)'),
-  type: z.string().describe('An error type of the catalog, e.g. SetupFailed'),
-  message: z.string(),
-  hint: z.string().optional().describe('How to fix it'),
-  logTail: z.string().optional().describe('Last lines of the log of what failed'),
-  residue: z
-    .array(Residue)
-    .optional()
-    .describe('Clean-ups that failed and what they may have left; POST /cells/:id/cleanup retries them'),
-});
-export type Failure = z.infer<typeof Failure>;
-/** What an activity attaches to the failure it throws. */
-export type FailureDetails = Pick<Failure, 'hint' | 'logTail'>;
+export { Failure, type FailureDetails, Residue } from './failure.js';
 
 /** Files of a worktree that are a person's work (not what the template's setup produced). */
 export const WorkFiles = z.object({
@@ -273,7 +249,11 @@ export const CellAccepted = z.object({
   status: CellStatus.describe('The state when the request was accepted; follow GET /cells/:id'),
   workflowId: z.string(),
 });
+export type CellAccepted = z.infer<typeof CellAccepted>;
 
 export const CellIdParams = z.object({
   id: z.string().regex(cellIdPattern, 'a cell id such as c0123456789a'),
 });
+
+/** An Idempotency-Key (header of POST /cells, argument of MCP's create_cell): one key, one cell. */
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, '1-200 visible ASCII characters');

@@ -1,6 +1,6 @@
 import spinners from 'cli-spinners';
 import { createLogUpdate } from 'log-update';
-import { Step } from '../cells/catalog.js';
+import { isServiceStep, parseServiceStep, provisioningSteps, Step } from '../cells/catalog.js';
 import type { CellDetail, CellEvent } from '../client/index.js';
 import { colorsFor, duration } from './output.js';
 
@@ -19,8 +19,6 @@ interface StepLine {
   startedAt?: number;
   endedAt?: number;
 }
-
-const FORWARD = [Step.validate, Step.worktree, Step.ports, Step.environment, Step.services, Step.prompt];
 
 const toStatus = (s: string): StepStatus =>
   s === 'succeeded' || s === 'failed' || s === 'running' ? s : s === 'completed' ? 'succeeded' : 'running';
@@ -43,9 +41,9 @@ export function stepLines(cell: CellDetail | undefined): StepLine[] {
     endedAt: time(s.endedAt),
   });
   const forward = steps.filter((s) => s.kind === 'forward');
-  const serviceSteps = forward.filter((s) => s.name.startsWith(`${Step.services}.`));
+  const serviceSteps = forward.filter((s) => isServiceStep(s.name));
   const lines: StepLine[] = [];
-  for (const name of FORWARD) {
+  for (const name of provisioningSteps) {
     if (name === Step.services) {
       const later = forward.some((s) => s.name === Step.prompt) || cell?.status === 'ready';
       const status: StepStatus = serviceSteps.some((s) => s.status === 'failed')
@@ -65,7 +63,10 @@ export function stepLines(cell: CellDetail | undefined): StepLine[] {
         startedAt: starts.length ? Math.min(...starts) : undefined,
         endedAt: status === 'succeeded' || status === 'failed' ? Math.max(0, ...ends) : undefined,
       });
-      for (const s of serviceSteps) lines.push(line(s, s.name.slice(Step.services.length + 1), true));
+      for (const s of serviceSteps) {
+        const sub = parseServiceStep(s.name);
+        lines.push(line(s, sub?.phase ? `${sub.service}.${sub.phase}` : s.name, true));
+      }
       continue;
     }
     const recorded = forward.find((s) => s.name === name);

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser } from 'eventsource-parser';
+import { type CellEvent, parseCellEvent } from '../cells/eventShapes.js';
 import { HiveApiError } from './errors.js';
 import type { Transport } from './http.js';
-import type { CellEvent } from './types.js';
 
 export interface FollowEventsOptions {
   /** Resume after this event id; without it the stream starts with the cell's whole story. */
@@ -41,11 +41,10 @@ export async function* followCellEvents(
     const parser = createParser({
       onEvent: (message) => {
         if (!message.event) return;
-        queue.push({
-          id: message.id,
-          event: message.event,
-          data: message.data ? JSON.parse(message.data) : {},
-        } as CellEvent);
+        // Checked against its kind's shape: an event of a kind this client does not know (a newer
+        // server) is skipped rather than handed on mistyped.
+        const event = parseCellEvent(message.event, message.data ? JSON.parse(message.data) : {}, message.id);
+        if (event) queue.push(event);
       },
       onRetry: (ms) => {
         delay = ms;

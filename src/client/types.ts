@@ -48,24 +48,8 @@ export type Host = z.infer<typeof HostViewSchema>;
 export type ServiceAction = 'stop' | 'start' | 'restart';
 
 /**
- * The events of `GET /cells/:id/events` (see src/cells/eventStream.ts and the recorders that write
- * them). Recorded events carry an `id`; `log` lines are live only; `end` closes the stream once the
- * cell rests.
+ * The events of `GET /cells/:id/events`: one zod shape per kind (src/cells/eventShapes.ts).
+ * Recorded events carry an `id`; `log` lines are live only; `end` closes the stream once the cell
+ * rests.
  */
-export type CellEvent =
-  | { id: string; event: 'status'; data: { status: CellStatus; failure?: Failure; restoring?: boolean } }
-  | {
-      id: string;
-      event: 'step';
-      data: {
-        name: string;
-        kind: 'forward' | 'compensation';
-        status: 'running' | 'succeeded' | 'failed';
-        attempt: number;
-        error?: Failure;
-      };
-    }
-  | { id: string; event: 'operation'; data: { step: string; operation: string } }
-  | { id: string; event: 'plan' | 'archive' | 'action'; data: Record<string, unknown> }
-  | { id?: undefined; event: 'log'; data: { service: string; line: string } }
-  | { id?: undefined; event: 'end'; data: { status: CellStatus } };
+export type { CellEvent } from '../cells/eventShapes.js';

@@ -4,7 +4,6 @@
 import {
   ActivityCancellationType,
   type ActivityOptions,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   upsertSearchAttributes,
@@ -77,9 +76,7 @@ export function cellActivities(hostTaskQueue: string | undefined) {
   return {
     /** Records a status (and failure: null clears it) and mirrors it in the CellStatus search attribute. */
     async setStatus(cellId: string, status: CellStatus, failure?: Failure | null): Promise<void> {
-      // Histories recorded before status writes were local replay as they ran.
-      const writer = patched('local-status-writes') ? localRecords : records;
-      await writer.setCellStatus.executeWithOptions(summary(`status → ${status}`), [
+      await localRecords.setCellStatus.executeWithOptions(summary(`status → ${status}`), [
         { cellId, status, failure },
       ]);
       upsertSearchAttributes([{ key: CellStatusKey, value: status }]);
@@ -95,8 +92,6 @@ export function cellActivities(hostTaskQueue: string | undefined) {
       host.replanCell.executeWithOptions(summary('plan again from the current config'), [{ previous }]),
     createWorktree: (plan: CellPlan) =>
       host.createWorktree.executeWithOptions(summary(`git worktree add ${plan.branch}`), [plan]),
-    inspectWorktree: (plan: CellPlan) =>
-      host.inspectWorktree.executeWithOptions(summary('inspect worktree before archiving'), [plan]),
     removeWorktree: (plan: CellPlan, options: { discard?: boolean } = {}) =>
       host.removeWorktree.executeWithOptions(
         summary(

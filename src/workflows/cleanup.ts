@@ -1,9 +1,10 @@
-import { CancellationScope, condition, log } from '@temporalio/workflow';
-import { ErrorType } from '../cells/catalog.js';
+import { ApplicationFailure, CancellationScope, condition, log } from '@temporalio/workflow';
+import { ErrorType, Step } from '../cells/catalog.js';
 import type { Failure, Residue } from '../cells/schema.js';
 import type { CellStatus } from '../cells/status.js';
 import type { CellActivities } from './activities.js';
-import type { Control } from './state.js';
+import type { Saga } from './saga.js';
+import type { Control, ProvisionCellResult } from './state.js';
 
 export interface CleanUp {
   cellId: string;
@@ -20,7 +21,7 @@ function withResidue(failure: Failure | undefined, residue: Residue[]): Failure 
   const first = residue[0];
   return {
     ...(failure ?? {
-      step: first?.step ?? 'cleanup',
+      step: first?.step ?? Step.cleanup,
       type: ErrorType.CleanupFailed,
       message: `the clean-up could not undo: ${residue.map((r) => `${r.step} (${r.type}: ${r.message})`).join('; ')}`,
     }),
@@ -50,5 +51,26 @@ export async function cleanUp(act: CellActivities, control: Control, c: CleanUp)
     }
     // After a cleanup_failed, the residue is gone: show the original failure again (or none).
     await act.setStatus(c.cellId, c.end, shown ? (c.failure ?? null) : undefined);
+  });
+}
+
+/** Runs every compensation (in reverse) and ends the cell as cancelled, or rolled back with its failure. */
+export async function rollBack(
+  act: CellActivities,
+  control: Control,
+  saga: Saga,
+  cellId: string,
+  failure?: Failure,
+): Promise<ProvisionCellResult> {
+  const [during, end] = failure
+    ? (['rolling_back', 'rolled_back'] as const)
+    : (['cancelling', 'cancelled'] as const);
+  await cleanUp(act, control, { cellId, during, end, failure, undo: () => saga.compensate() });
+  if (!failure) return { cellId, status: end };
+  throw ApplicationFailure.create({
+    type: ErrorType.ProvisioningFailed,
+    message: `${failure.step} failed (${failure.type}): ${failure.message}; rolled back`,
+    nonRetryable: true,
+    details: [failure],
   });
 }

@@ -1,5 +1,6 @@
 // How people steer a cell's workflow. Shared by the workflow (handlers) and the API (client).
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import { claimSignal, claimUpdate, poolChangedSignal, recycleSignal } from '../pools/messages.js';
 import type { ServiceAction } from './state.js';
 
 /** Cancel provisioning (running activity cancelled, then rollback), or roll back a preserved failed cell. */
@@ -16,28 +17,11 @@ export const serviceSignal = defineSignal<[{ service: string; action: ServiceAct
 
 /**
  * Archive a ready cell. An update rather than a signal so the caller learns at once whether it was
- * accepted. The worktree's work is saved before it is removed, unless `discard`. (`force` is what
- * older callers sent; workflows of an older version refused a dirty worktree without it.)
+ * accepted. The worktree's work is saved before it is removed, unless `discard`.
  */
-export const archiveUpdate = defineUpdate<{ discard: boolean }, [{ discard?: boolean; force?: boolean }]>(
-  'archive',
-);
+export const archiveUpdate = defineUpdate<{ discard: boolean }, [{ discard?: boolean }]>('archive');
 
-/**
- * Warm pools: a request claimed this pool cell (the record is already the request's); the cell takes
- * its brief (the prompt step again) and is ready. Sent by the API after the claim, and again by the
- * pool's workflow for a claim whose API died before sending it: the second is ignored.
- */
-export const claimSignal = defineSignal('claim');
-
-/**
- * Warm pools: the pool lets this cell go (stale base commit or template, or the pool shrank): a
- * ready one is archived with discard (it holds nobody's work), a provisioning one cancelled.
- */
-export const recycleSignal = defineSignal('recycle');
-
-/** Wakes a pool's workflow to look at its cells now (a claim took one, or a person looked). */
-export const poolChangedSignal = defineSignal('changed');
+// Warm pools' messages (claim, recycle, changed) live with the pools: src/pools/messages.ts.
 
 /**
  * From the host monitor (src/workflows/hosts.ts): the cell's host stopped heartbeating for the
@@ -56,6 +40,7 @@ export const hiveSignalNames: readonly string[] = [
   serviceSignal,
   archiveUpdate,
   claimSignal,
+  claimUpdate,
   recycleSignal,
   poolChangedSignal,
   hostSignal,

@@ -10,7 +10,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
-  patched,
   setHandler,
   sleep,
   startChild,
@@ -25,9 +24,6 @@ import { type CellStatus, type NotifiedStatus, notifiedStatuses } from '../cells
 import { CellIdKey } from '../temporal/searchAttributes.js';
 import { type CellActivities, notificationActivities } from './activities.js';
 import type { ProvisionCellInput } from './state.js';
-
-/** Patch: notifications of a cell with a notify target (a new child workflow after the status). */
-const NOTIFY_ON_REST = 'notify-on-rest';
 
 /** Whether a status change is an event for the notify target: `ready` only as provisioning ends. */
 function heard(status: CellStatus, from: CellStatus | undefined): status is NotifiedStatus {
@@ -54,7 +50,7 @@ export function notifying(act: CellActivities, input: ProvisionCellInput): CellA
       if (status === 'ready') shown = null;
       // Read at each transition: a cell claimed from a warm pool learns its target at the claim.
       const route = input.notify;
-      if (!route || !heard(status, from) || !patched(NOTIFY_ON_REST)) return;
+      if (!route || !heard(status, from)) return;
       await startDelivery({ cellId, event: status, failure: shown, route });
     },
   };

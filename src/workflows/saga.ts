@@ -5,12 +5,12 @@ import {
   isCancellation,
   log,
 } from '@temporalio/workflow';
-import { ErrorType } from '../cells/catalog.js';
+import { ErrorType, type RecordedStepName, type StepName } from '../cells/catalog.js';
 import type { Failure, FailureDetails, Residue } from '../cells/schema.js';
 
 /** A named undo: a step's compensation. */
 export interface Compensation {
-  name: string;
+  name: RecordedStepName;
   undo: () => Promise<unknown>;
 }
 
@@ -40,14 +40,14 @@ export async function undoAll(compensations: Compensation[]): Promise<Residue[]>
  */
 export class Saga {
   private readonly compensations: Compensation[] = [];
-  current = '';
+  current: StepName | '' = '';
 
   /**
    * Runs a step, then registers its compensation — also when the step failed, because an activity
    * can fail or time out after doing part of its work (a worktree added, a process spawned); every
    * compensation is idempotent and a no-op when there is nothing to undo.
    */
-  async step<T>(name: string, run: () => Promise<T>, undo?: () => Promise<unknown>): Promise<T> {
+  async step<T>(name: StepName, run: () => Promise<T>, undo?: () => Promise<unknown>): Promise<T> {
     this.current = name;
     try {
       return await run();
@@ -57,7 +57,7 @@ export class Saga {
   }
 
   /** Registers a compensation on its own (for sub-steps such as each service). */
-  add(name: string, undo: () => Promise<unknown>): void {
+  add(name: RecordedStepName, undo: () => Promise<unknown>): void {
     // A step retried after a preserved failure registers again: keep one entry per name.
     if (this.compensations.some((c) => c.name === name)) return;
     this.compensations.push({ name, undo });
@@ -68,7 +68,7 @@ export class Saga {
    * idempotent, and a preserved cell may still be rolled back later. Returns the residue of those
    * that failed — never dropped: the callers show it on the cell.
    */
-  compensate(which: (name: string) => boolean = () => true): Promise<Residue[]> {
+  compensate(which: (name: RecordedStepName) => boolean = () => true): Promise<Residue[]> {
     return undoAll([...this.compensations].reverse().filter((c) => which(c.name)));
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.js';
+import type { CellFeedEvent } from '../../cells/eventShapes.js';
 import { nextEvent } from '../../cells/events.js';
 import { restingStatuses } from '../../cells/status.js';
 import type { Db } from '../../db/client.js';
@@ -11,13 +12,7 @@ import { HttpProblem, Problem } from '../problem.js';
 const POLL_MS = 300;
 const BATCH = 500;
 
-/** One recorded event of any cell, as the cross-cell stream carries it. */
-export const CellFeedEvent = z.object({
-  cellId: z.string(),
-  workspaceId: z.string(),
-  data: z.unknown().describe("The event's data, as GET /cells/:id/events carries it"),
-});
-export type CellFeedEvent = z.infer<typeof CellFeedEvent>;
+export { CellFeedEvent } from '../../cells/eventShapes.js';
 
 interface FeedQuery {
   db: Db;

@@ -1,3 +1,4 @@
+import { parseServiceStep, Step, type StepName } from '../../cells/catalog.js';
 import { duration } from './format.js';
 import { rowStateText, type StepRow } from './steps.js';
 import type { CellDetail } from './types.js';
@@ -89,16 +90,17 @@ export function Eta({ cell, fetchedAt, now }: { cell: CellDetail; fetchedAt: num
   );
 }
 
-const undoLabel = (name: string) =>
-  name === 'teardown'
-    ? 'Run teardown commands'
-    : name === 'worktree'
-      ? 'Remove the worktree (work saved first)'
-      : name === 'ports'
-        ? 'Release the ports'
-        : name.startsWith('services.')
-          ? `Stop service ${name.slice('services.'.length)}`
-          : name;
+const undoText: Partial<Record<StepName, string>> = {
+  [Step.teardown]: 'Run teardown commands',
+  [Step.worktree]: 'Remove the worktree (work saved first)',
+  [Step.ports]: 'Release the ports',
+};
+
+const undoLabel = (name: string) => {
+  const service = parseServiceStep(name)?.service;
+  if (service) return `Stop service ${service}`;
+  return undoText[name as StepName] ?? name;
+};
 
 /** The rollback, compensation by compensation, as it happens. */
 export function Rollback({ cell, now }: { cell: CellDetail; now: number }) {

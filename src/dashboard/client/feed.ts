@@ -1,5 +1,5 @@
+import { CellFeedEvent } from '../../cells/eventShapes.js';
 import { followStream, type StreamState } from './sse.js';
-import type { CellFeedEvent } from './types.js';
 
 type Listener = (event: string, data: CellFeedEvent) => void;
 const listeners = new Set<Listener>();
@@ -18,7 +18,9 @@ export function subscribeFeed(listener: Listener): () => void {
   followStream('/events?follow=true', {
     onEvent(event, data) {
       if (event === 'end') return;
-      for (const l of listeners) l(event, data as CellFeedEvent);
+      const parsed = CellFeedEvent.safeParse(data);
+      if (!parsed.success) return;
+      for (const l of listeners) l(event, parsed.data);
     },
     onState(next) {
       state = next;

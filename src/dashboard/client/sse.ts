@@ -1,4 +1,5 @@
 import { createParser } from 'eventsource-parser';
+import { type CellEvent, parseCellEvent } from '../../cells/eventShapes.js';
 import { authHeaders, onAuthChange, requireToken } from './auth.js';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
@@ -96,4 +97,21 @@ export function followStream(path: string, handlers: StreamHandlers): () => void
   })();
 
   return () => controller.abort();
+}
+
+/**
+ * Follows one cell's stream (GET /cells/:id/events), each event checked against its kind's shape
+ * (src/cells/eventShapes.ts): an event this page does not know, or one that does not fit, is skipped.
+ */
+export function followCellEvents(
+  cellId: string,
+  handlers: { onEvent(event: CellEvent): void; onState?: StreamHandlers['onState'] },
+): () => void {
+  return followStream(`/cells/${encodeURIComponent(cellId)}/events`, {
+    onEvent(name, data, id) {
+      const event = parseCellEvent(name, data, id);
+      if (event) handlers.onEvent(event);
+    },
+    onState: handlers.onState,
+  });
 }

@@ -1,3 +1,12 @@
+import {
+  type ProvisioningStep,
+  parseServiceStep,
+  provisioningSteps,
+  Step,
+  servicePhases,
+  serviceStep,
+  undoneBy,
+} from '../../cells/catalog.js';
 import type { CellDetail, StepView } from './types.js';
 
 // The step list a person reads: the planned steps in order (waiting ones included, so the list does
@@ -25,12 +34,14 @@ export interface StepRow {
   expectedSeconds: number | null;
 }
 
-const FIXED: Array<{ key: string; label: string; undoneBy: string }> = [
-  { key: 'validate', label: 'Validate the request', undoneBy: 'validate' },
-  { key: 'worktree', label: 'Git worktree', undoneBy: 'worktree' },
-  { key: 'ports', label: 'Allocate ports', undoneBy: 'ports' },
-  { key: 'environment', label: 'Environment and setup', undoneBy: 'teardown' },
-];
+/** What each step reads as; the order and names are the catalog's. */
+const stepLabel: Record<Exclude<ProvisioningStep, typeof Step.services>, string> = {
+  [Step.validate]: 'Validate the request',
+  [Step.worktree]: 'Git worktree',
+  [Step.ports]: 'Allocate ports',
+  [Step.environment]: 'Environment and setup',
+  [Step.prompt]: 'Agent prompt',
+};
 
 function rowFrom(
   key: string,
@@ -78,44 +89,42 @@ export function stepRows(cell: CellDetail, services: string[]): StepRow[] {
   const eta = new Map((cell.progress.eta?.steps ?? []).map((s) => [s.name, s.expectedSeconds]));
   const named = new Set(services);
   for (const s of forward) {
-    const m = /^services\.(.+)\.(start|ready|completed)$/.exec(s.name);
-    if (m?.[1]) named.add(m[1]);
+    const service = parseServiceStep(s.name)?.service;
+    if (service) named.add(service);
   }
   for (const s of cell.services) named.add(s.name);
 
-  const rows = FIXED.map((f) =>
-    rowFrom(
-      f.key,
-      f.label,
-      forward.filter((s) => s.name === f.key),
-      undo.find((s) => s.name === f.undoneBy),
-      eta.get(f.key) ?? null,
-    ),
-  );
-  for (const service of named) {
-    const mine = forward.filter((s) => s.name.startsWith(`services.${service}.`));
-    const expected = ['start', 'ready', 'completed']
-      .map((p) => eta.get(`services.${service}.${p}`))
-      .filter((n): n is number => n !== undefined);
-    rows.push(
-      rowFrom(
-        `services.${service}`,
-        `Service ${service}`,
-        mine,
-        undo.find((s) => s.name === `services.${service}`),
-        expected.length ? expected.reduce((a, b) => a + b, 0) : null,
-      ),
-    );
+  const rows: StepRow[] = [];
+  for (const step of provisioningSteps) {
+    if (step !== Step.services) {
+      const undoName = undoneBy[step];
+      rows.push(
+        rowFrom(
+          step,
+          stepLabel[step],
+          forward.filter((s) => s.name === step),
+          undoName === undefined ? undefined : undo.find((s) => s.name === undoName),
+          eta.get(step) ?? null,
+        ),
+      );
+      continue;
+    }
+    for (const service of named) {
+      const mine = forward.filter((s) => parseServiceStep(s.name)?.service === service);
+      const expected = servicePhases
+        .map((phase) => eta.get(serviceStep(service, phase)))
+        .filter((n): n is number => n !== undefined);
+      rows.push(
+        rowFrom(
+          serviceStep(service),
+          `Service ${service}`,
+          mine,
+          undo.find((s) => s.name === serviceStep(service)),
+          expected.length ? expected.reduce((a, b) => a + b, 0) : null,
+        ),
+      );
+    }
   }
-  rows.push(
-    rowFrom(
-      'prompt',
-      'Agent prompt',
-      forward.filter((s) => s.name === 'prompt'),
-      undefined,
-      eta.get('prompt') ?? null,
-    ),
-  );
   return rows;
 }
 

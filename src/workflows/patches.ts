@@ -1,0 +1,11 @@
+// Every patch of the cell's workflows, in one place. The code in src/workflows is the baseline (the
+// replay corpus in test/histories/ was recorded from it); a change that would replay an existing
+// history differently ships behind `patched(<a constant here>)` instead, and comes with
+//   - its constant below (id = the constant's value, never reused),
+//   - a line in docs/lifecycle.md (Patches), saying what it changed and when it may be dropped,
+//   - a history in the corpus recorded with it (test/support/histories.ts).
+// A patch is dropped (its old branch deleted, `deprecatePatch` first if runs that saw it are still
+// open) once no open workflow can need the old branch; record the corpus again then.
+//
+// None at present: the patches made before the first release were collapsed into the baseline.
+export const Patch = {} as const;
