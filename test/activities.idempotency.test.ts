@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveEnvironment } from '../src/activities/environment.js';
 import { createActivities } from '../src/activities/index.js';
 import { groupAlive } from '../src/activities/processes.js';
+import { resolveEnvironment } from '../src/activities/resolveEnvironment.js';
 import { noteSpawn } from '../src/activities/spawnNotes.js';
 import { metaPath } from '../src/activities/worktree.js';
 import { newCellId } from '../src/cells/ids.js';

@@ -1,8 +1,8 @@
 import { lstat, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnvFile } from '../src/cells/envFile.js';
 import { cellEventStream } from '../src/cells/eventStream.js';
-import { parseEnvFile } from '../src/cells/files.js';
 import { requestCell } from './support/cells.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 

@@ -2,8 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dotenvLine } from '../src/activities/environment.js';
-import { parseEnvFile } from '../src/cells/files.js';
+import { dotenvLine, parseEnvFile } from '../src/cells/envFile.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { webService, workspaceFiles } from './support/templates.js';
 

@@ -4,136 +4,26 @@
 // back. Git plumbing runs with a private index file, so the worktree's own index is never touched.
 // Paths travel NUL-separated on stdin, with literal pathspecs: a file name is never an option or a
 // glob, and nothing here goes through a shell.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { writeCellFile } from '../cells/containedFiles.js';
 import type { CellPlan } from '../cells/plan.js';
 import type { ArchiveRecord, WorkFiles } from '../cells/schema.js';
 import { git, gitSays } from './git.js';
 import { heartbeat } from './steps.js';
+import {
+  isWorktree,
+  listWork,
+  nulList,
+  readBaseline,
+  recordsHandovers,
+  type WorkEntry,
+  writeBaseline,
+} from './workBaseline.js';
 
-/** Hive's own folders inside a worktree: never a person's work (the env file may hold secrets). */
-const HIVE_FOLDERS = ['.hive', '.cells'];
-const BASELINE_FILE = path.join('.hive', 'baseline.json');
 const ARCHIVE_AUTHOR = { name: 'Hive cells', email: 'hive@localhost' };
 
 export const archiveRef = (cellId: string) => `refs/hive/archive/${cellId}`;
-
-type WorkKind = Exclude<keyof WorkFiles, 'staged'>;
-interface WorkEntry {
-  path: string;
-  kind: WorkKind;
-  /** Content hash (file), link target (symlink), `dir` (a collapsed ignored folder) or `deleted`. */
-  fingerprint: string;
-}
-
-async function fingerprint(file: string): Promise<string> {
-  const info = await lstat(file).catch(() => undefined);
-  if (!info) return 'deleted';
-  if (info.isSymbolicLink()) return `link:${await readlink(file)}`;
-  if (info.isDirectory()) return 'dir';
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return `${(info.mode & 0o111) !== 0 ? 'x' : 'f'}:${hash.digest('hex')}`;
-}
-
-const nulList = (out: string) =>
-  out
-    .split('\0')
-    .filter(Boolean)
-    .filter((p) => !HIVE_FOLDERS.some((folder) => p === folder || p.startsWith(`${folder}/`)));
-
-/** Everything in the worktree that differs from HEAD, with a fingerprint of each. */
-async function listWork(worktree: string): Promise<WorkEntry[]> {
-  const [tracked, untracked, ignored] = await Promise.all([
-    git(worktree, ['diff', '--name-only', '-z', '--no-renames', 'HEAD']),
-    git(worktree, ['ls-files', '-z', '--others', '--exclude-standard']),
-    // Ignored folders stay collapsed (node_modules/ is one entry, not a hundred thousand).
-    git(worktree, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory']),
-  ]);
-  const entries: WorkEntry[] = [];
-  for (const [kind, paths] of [
-    ['modified', nulList(tracked)],
-    ['untracked', nulList(untracked)],
-    ['ignored', nulList(ignored)],
-  ] as const) {
-    for (const p of paths) {
-      const print = await fingerprint(path.join(worktree, p));
-      entries.push({ path: p, kind: print === 'deleted' ? 'deleted' : kind, fingerprint: print });
-    }
-  }
-  return entries;
-}
-
-/**
- * What was in the worktree when it was last handed to a person (`entries`: the template's setup and
- * services made them), and `personal`: paths that are a person's work whatever happens next (what a
- * person changed before a retry, what a restore put back).
- */
-interface Baseline {
-  entries: Record<string, string>;
-  personal: string[];
-}
-
-async function readBaseline(worktree: string): Promise<Baseline | undefined> {
-  const text = await readFile(path.join(worktree, BASELINE_FILE), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as Baseline);
-}
-
-const writeBaseline = (worktree: string, baseline: Baseline) =>
-  writeCellFile(path.join(worktree, BASELINE_FILE), `${JSON.stringify(baseline)}\n`);
-
-/** A path, or a collapsed folder holding one, among `paths`. */
-const covers = (paths: string[], entry: string) =>
-  paths.some((p) => p === entry || (entry.endsWith('/') && p.startsWith(entry)));
-
-const isWorktree = async (dir: string) => Boolean(await stat(path.join(dir, '.git')).catch(() => undefined));
-
-/** In `.hive/cell.json`: the worktree was made by a version that records handovers (see saveWork). */
-export const HANDOVER_MARKER = { workSince: 'handover' } as const;
-
-async function recordsHandovers(worktree: string): Promise<boolean> {
-  const text = await readFile(path.join(worktree, '.hive', 'cell.json'), 'utf8').catch(() => '{}');
-  return (JSON.parse(text) as { workSince?: string }).workSince === HANDOVER_MARKER.workSince;
-}
-
-/**
- * `handover` (the cell is ready, or failed and preserved): everything in the worktree now, but
- * what is already a person's, is the template's doing — archive keeps only what comes after.
- * `retry` (a person asked to go on): what changed since the handover is theirs, and stays theirs
- * whatever the next attempt's setup does.
- */
-export async function recordBaseline(
-  plan: CellPlan,
-  moment: 'handover' | 'retry',
-): Promise<{ entries: number; personal: number }> {
-  if (!(await isWorktree(plan.worktreePath))) return { entries: 0, personal: 0 };
-  const previous = (await readBaseline(plan.worktreePath)) ?? { entries: {}, personal: [] };
-  const current = await listWork(plan.worktreePath);
-  const baseline: Baseline =
-    moment === 'retry'
-      ? {
-          entries: previous.entries,
-          personal: [
-            ...new Set([
-              ...previous.personal,
-              ...current.filter((e) => previous.entries[e.path] !== e.fingerprint).map((e) => e.path),
-            ]),
-          ],
-        }
-      : {
-          entries: Object.fromEntries(
-            current.filter((e) => !covers(previous.personal, e.path)).map((e) => [e.path, e.fingerprint]),
-          ),
-          personal: previous.personal,
-        };
-  await writeBaseline(plan.worktreePath, baseline);
-  return { entries: Object.keys(baseline.entries).length, personal: baseline.personal.length };
-}
 
 function group(entries: WorkEntry[], staged: string[]): WorkFiles {
   const files: WorkFiles = { modified: [], deleted: [], untracked: [], ignored: [] };

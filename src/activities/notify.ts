@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorType } from '../cells/catalog.js';
+import { readColumn, readNotifyColumn } from '../cells/columns.js';
 import { recordEvent } from '../cells/events.js';
 import {
   DELIVERY_HEADER,
@@ -10,7 +11,7 @@ import {
   signDelivery,
 } from '../cells/notifications.js';
 import type { NotificationRequest, RecordedNotification } from '../cells/plan.js';
-import { type CellNotification, StoredNotifyTarget } from '../cells/schema.js';
+import { CellNotification } from '../cells/schema.js';
 import { DEFAULT_NOTIFY_RETRY_MS } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { permanent, transient } from './failures.js';
@@ -30,13 +31,8 @@ export interface NotifyDeps {
   notifyRetryMs?: number;
 }
 
-/** The cell's notify column: the target without its secret. */
-function targetOf(notify: string | null): StoredNotifyTarget | undefined {
-  if (!notify) return undefined;
-  // Unchecked here: a refused address is refused by the delivery, with the reason on the record.
-  const parsed = StoredNotifyTarget.safeParse(JSON.parse(notify));
-  return parsed.success ? parsed.data : undefined;
-}
+/** The cell's notify column: the target without its secret. Unchecked here: a refused address is refused by the delivery, with the reason on the record. */
+const targetOf = readNotifyColumn;
 
 const exists = (file: string) =>
   access(file).then(
@@ -80,7 +76,11 @@ export function createNotifyActivities({ db, notifyRetryMs = DEFAULT_NOTIFY_RETR
       const origin =
         request.route.kind === 'webhook' && target && 'url' in target ? new URL(target.url).origin : shown;
       if (recorded) {
-        return { payload: JSON.parse(recorded.payload) as CellNotification, target: origin, ...policy };
+        return {
+          payload: readColumn('Notification.payload', CellNotification, recorded.payload),
+          target: origin,
+          ...policy,
+        };
       }
       const meta = (file: string) =>
         cell.worktreePath ? exists(path.join(cell.worktreePath, CELL_META_DIR, file)) : null;

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorType, Step } from '../cells/catalog.js';
+import { ErrorType, PLAN_PARTS, type PlanPart, Step } from '../cells/catalog.js';
+import { ArchiveColumn, OptionsColumn, readColumn, TextListColumn } from '../cells/columns.js';
 import { recordEvent } from '../cells/events.js';
 import type { CellPlan, RestorePoint, ServicePlan } from '../cells/plan.js';
-import type { ArchiveRecord } from '../cells/schema.js';
 import type { Workspace } from '../config/env.js';
 import { databaseTarget } from '../databases/cellDatabases.js';
 import { serverPaths } from '../databases/server.js';
@@ -54,26 +54,13 @@ function servicePlan(name: string, spec: ServiceSpec, databases: string[]): Serv
   };
 }
 
-/** What a re-plan compares to tell which steps must run again. */
-const PLAN_PARTS = [
-  'services',
-  'env',
-  'setup',
-  'dependencies',
-  'databases',
-  'teardown',
-  'prompts',
-  'options',
-  'includePatterns',
-] as const;
-export type PlanPart = (typeof PLAN_PARTS)[number];
-
 export function createValidateActivities({ db, steps, workspaces, configs, host, dataDir }: ValidateDeps) {
   /** The request (from its record) against the workspace's current config: the plan, or why not. */
   async function planCell(cellId: string, restoring = false, fresh = false): Promise<CellPlan> {
     const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
     // A restored cell starts from the commit its archive was made on, not from where baseRef is now.
-    const archive = restoring && cell.archive ? (JSON.parse(cell.archive) as ArchiveRecord) : undefined;
+    const archive =
+      restoring && cell.archive ? readColumn('Cell.archive', ArchiveColumn, cell.archive) : undefined;
     const restore: RestorePoint | undefined = archive && {
       commit: archive.commit,
       headCommit: archive.headCommit,
@@ -91,7 +78,7 @@ export function createValidateActivities({ db, steps, workspaces, configs, host,
       workspace,
       loaded: await configs.load(workspace.path),
       templateId: cell.templateId,
-      options: JSON.parse(cell.options) as Record<string, unknown>,
+      options: readColumn('Cell.options', OptionsColumn, cell.options),
       baseRef: cell.baseRef,
       // The API ran the host checks for this request a moment ago (its dry run must pass before the
       // record exists): a first plan right after does not repeat them. A retry, a restore or a late
@@ -118,8 +105,8 @@ export function createValidateActivities({ db, steps, workspaces, configs, host,
       branch: `cell/${cellId}`,
       worktreePath: path.join(workspace.path, '.cells', cellId),
       brief: cell.brief,
-      constraints: JSON.parse(cell.constraints) as string[],
-      successCriteria: JSON.parse(cell.successCriteria) as string[],
+      constraints: readColumn('Cell.constraints', TextListColumn, cell.constraints),
+      successCriteria: readColumn('Cell.successCriteria', TextListColumn, cell.successCriteria),
       options: result.options,
       env: t.env,
       setup: t.setup,
@@ -128,6 +115,7 @@ export function createValidateActivities({ db, steps, workspaces, configs, host,
       prompts: t.prompts,
       includePatterns: t.includePatterns,
       ignorePatterns: t.ignorePatterns,
+      resources: { cpu: t.resources.cpu, memoryMb: t.resources.memoryMb },
       services: enabledServices(t, result.options).map(([name, spec]) =>
         servicePlan(name, spec, Object.keys(t.databases)),
       ),

@@ -14,6 +14,7 @@ import { diskFullProblem, isDiskFull } from './disk.js';
 import { registerJsonBody } from './jsonBody.js';
 import { problemFromError, problemType, sendProblem } from './problem.js';
 import { aboutRoutes } from './routes/about.js';
+import { cellActionRoutes } from './routes/cellActions.js';
 import { cellFileRoutes } from './routes/cellFiles.js';
 import { cellRoutes } from './routes/cells.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -94,6 +95,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}) {
   await app.register(workspaceRoutes(deps));
   await app.register(templateRoutes(deps));
   await app.register(cellRoutes(deps));
+  await app.register(cellActionRoutes(deps));
   await app.register(eventRoutes(deps));
   await app.register(aboutRoutes(deps));
   await app.register(dashboardRoutes());

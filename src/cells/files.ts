@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { openContained, readContained } from './containedFiles.js';
+import { parseEnvFile } from './envFile.js';
 
 // What the API reads of a cell's own files on this host: a service's log tail and `.hive/env`.
 
@@ -27,45 +28,6 @@ export async function readLogTail(root: string, file: string, lines: number): Pr
   } finally {
     await handle.close();
   }
-}
-
-/**
- * Parses `.hive/env` as the environment step writes it (see `dotenvLine`): `KEY=value`, or
- * `KEY='value'` with a `'` inside written as `'\''` — the shell's own quoting, so a quoted value may
- * span lines. Values are taken literally: nothing expands.
- */
-export function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  const entry = /([A-Za-z_][A-Za-z0-9_]*)=/y;
-  let at = 0;
-  while (at < text.length) {
-    entry.lastIndex = at;
-    const match = entry.exec(text);
-    if (!match) {
-      at = text.indexOf('\n', at) + 1 || text.length; // not an assignment: skip the line
-      continue;
-    }
-    at = entry.lastIndex;
-    let value = '';
-    // Unquoted runs and single-quoted runs, back to back (`'a'\''b'` is a, an escaped ', then b).
-    while (at < text.length && text[at] !== '\n') {
-      if (text[at] === "'") {
-        const close = text.indexOf("'", at + 1);
-        const end = close < 0 ? text.length : close;
-        value += text.slice(at + 1, end);
-        at = end + 1;
-      } else if (text[at] === '\\' && text[at + 1] === "'") {
-        value += "'";
-        at += 2;
-      } else {
-        value += text[at];
-        at++;
-      }
-    }
-    env[match[1] as string] = value;
-    at++;
-  }
-  return env;
 }
 
 /** Where a cell's environment file is, relative to its worktree. */

@@ -1,19 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { cellWorkflowId } from './workflowIds.js';
+import { randomInt } from 'node:crypto';
+import { cellIdFrom } from './workflowIds.js';
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+// A cell's id, made where a request is recorded; its conventions (alphabet, pattern, workflow id)
+// are plain code in workflowIds.ts, which a pool's workflow uses too.
 
-/**
- * Cell ids become directory names (`.cells/<id>`), branch names (`cell/<id>`) and workflow ids, so
- * they are short, lowercase and safe in all three. 12 chars of base36 ≈ 62 bits of randomness.
- */
-export function newCellId(): string {
-  const bytes = randomBytes(12);
-  let id = 'c';
-  for (let i = 0; i < 11; i++) id += ALPHABET[(bytes[i] ?? 0) % ALPHABET.length];
-  return id;
-}
+export { cellIdPattern } from './workflowIds.js';
 
-export const cellIdPattern = /^c[a-z0-9]{11}$/;
-
-export const workflowIdFor = cellWorkflowId;
+/** A new cell id from crypto's randomness. */
+export const newCellId = (): string => cellIdFrom((n) => randomInt(n));

@@ -1,15 +1,28 @@
 import type { Db } from '../db/client.js';
+import {
+  ArchiveColumn,
+  FailureColumn,
+  OptionsColumn,
+  readColumn,
+  readNotifyColumn,
+  readStepDetail,
+} from './columns.js';
 import { estimateEta } from './eta.js';
 import { displayUrl } from './notifications.js';
-import { type CellDetail, type CellRecord, CellStatus } from './schema.js';
+import { type CellAccepted, type CellDetail, type CellRecord, CellStatus } from './schema.js';
 import { allowedActions } from './status.js';
 
 type CellRow = NonNullable<Awaited<ReturnType<Db['cell']['findUnique']>>>;
 
-const json = (text: string | null) => (text ? (JSON.parse(text) as unknown) : null);
-
 const poolStateOf = (state: string | null) =>
   state === 'pooled' || state === 'claimed' || state === 'recycled' ? state : null;
+
+/** The answer to an accepted request or action: the cell and its state when it was accepted. */
+export const toAccepted = (cell: { id: string; status: string; workflowId: string }): CellAccepted => ({
+  id: cell.id,
+  status: CellStatus.parse(cell.status),
+  workflowId: cell.workflowId,
+});
 
 export function toRecord(cell: CellRow): CellRecord {
   return {
@@ -28,8 +41,8 @@ export function toRecord(cell: CellRow): CellRecord {
 
 /** Where the cell's events go, as the API shows it: never the secret, only whether there is one. */
 function notifyView(notify: string | null, signed: boolean): CellDetail['notify'] {
-  if (!notify) return null;
-  const target = JSON.parse(notify) as { url: string } | { workflowId: string; signal: string };
+  const target = readNotifyColumn(notify);
+  if (!target) return null;
   return 'url' in target ? { url: displayUrl(target.url), signed } : target;
 }
 
@@ -62,14 +75,14 @@ export async function cellDetail(
     branch: cell.branch,
     host: cell.host,
     baseRef: cell.baseRef,
-    options: JSON.parse(cell.options) as Record<string, unknown>,
+    options: readColumn('Cell.options', OptionsColumn, cell.options),
     steps: cell.steps.map((s) => ({
       name: s.name,
       kind: s.kind === 'compensation' ? 'compensation' : 'forward',
       status: s.status,
       attempt: s.attempt,
       operation: s.operation,
-      detail: json(s.detail),
+      detail: readStepDetail(s.detail),
       startedAt: s.startedAt.toISOString(),
       endedAt: s.endedAt?.toISOString() ?? null,
     })),
@@ -89,8 +102,8 @@ export async function cellDetail(
       exitCode: s.exitCode,
     })),
     prompt: cell.prompt ? { path: cell.prompt.path, content: cell.prompt.content } : null,
-    failure: json(cell.failure) as CellDetail['failure'],
-    archive: json(cell.archive) as CellDetail['archive'],
+    failure: cell.failure ? readColumn('Cell.failure', FailureColumn, cell.failure) : null,
+    archive: cell.archive ? readColumn('Cell.archive', ArchiveColumn, cell.archive) : null,
     notify: notifyView(cell.notify, cell.notifySecret !== null),
     notifications: cell.notifications.map((n) => ({
       id: n.id,

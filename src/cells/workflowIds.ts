@@ -12,6 +12,22 @@ export const hiveWorkflowPrefixes = {
   hosts: 'hosts-',
 } as const;
 
+const CELL_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * Cell ids become directory names (`.cells/<id>`), branch names (`cell/<id>`) and workflow ids, so
+ * they are short, lowercase and safe in all three: `c` and 11 base36 characters (≈ 57 bits).
+ * `pick(n)` is a random integer below n: crypto's in the API, the workflow's deterministic one in
+ * a pool's workflow.
+ */
+export function cellIdFrom(pick: (n: number) => number): string {
+  let id = 'c';
+  for (let i = 0; i < 11; i++) id += CELL_ID_ALPHABET[pick(CELL_ID_ALPHABET.length)];
+  return id;
+}
+
+export const cellIdPattern = /^c[a-z0-9]{11}$/;
+
 export const cellWorkflowId = (cellId: string) => `${hiveWorkflowPrefixes.cell}${cellId}`;
 export const poolWorkflowIdOf = (workspaceId: string, templateId: string) =>
   `${hiveWorkflowPrefixes.pool}${workspaceId}-${templateId}`;

@@ -17,3 +17,11 @@ export function clientOf(command: Command): HiveClient {
     token: options.token ?? (process.env.HIVE_TOKEN || undefined),
   });
 }
+
+/** Runs an action with the client of its command; errors reach main's reporter. */
+export const act =
+  <A extends unknown[]>(fn: (client: HiveClient, ...args: A) => Promise<void>) =>
+  async (...args: A) => {
+    const command = args.at(-1) as Command;
+    await fn(clientOf(command), ...args);
+  };

@@ -1,4 +1,3 @@
-import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -6,12 +5,15 @@ import { PASS_ENV_ENTRY } from '../activities/processEnv.js';
 import { parseNotifyAllowList } from '../cells/notifyAddress.js';
 import { DEFAULT_HOST_GRACE_MS, DEFAULT_HOST_HEARTBEAT_MS } from '../hosts/registry.js';
 import { defaultDataDir } from './paths.js';
+import { defaultWorkspaceId, parseWorkspaces, repositoryOf } from './repositories.js';
 
-/** A registered workspace: a git repository this service may provision cells in. */
-export interface Workspace {
-  id: string;
-  path: string;
-}
+export {
+  defaultWorkspaceId,
+  isGitRepository,
+  repositoryOf,
+  WORKSPACE_ID,
+  type Workspace,
+} from './repositories.js';
 
 /** Defaults of the activities' timings, also used where activities are built without a config. */
 export const DEFAULT_SETUP_TIMEOUT_MS = 10 * 60_000;
@@ -19,62 +21,6 @@ export const DEFAULT_DEPS_CACHE_MAX_MB = 20 * 1024;
 export const DEFAULT_DEPS_CACHE_MAX_AGE_DAYS = 14;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 export const DEFAULT_NOTIFY_RETRY_MS = 5_000;
-
-export const WORKSPACE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
-
-/** A git repository's top folder: `.git` is there (a folder, or a file in a linked worktree). */
-export function isGitRepository(dir: string): boolean {
-  return existsSync(path.join(dir, '.git'));
-}
-
-/** The id a repository gets by default: its folder's name, made a valid id. */
-export function defaultWorkspaceId(dir: string): string {
-  const id = path
-    .basename(dir)
-    .replace(/[^a-z0-9_-]/gi, '-')
-    .replace(/^[^a-z0-9]+/i, '')
-    .slice(0, 63);
-  return WORKSPACE_ID.test(id) ? id : 'workspace';
-}
-
-/** The top folder of the git repository `dir` is in, if it is in one. */
-export function repositoryOf(dir: string): string | undefined {
-  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-    if (isGitRepository(at)) return at;
-    if (at === path.dirname(at)) return undefined;
-  }
-}
-
-/** Parses `id=path,id2=path2`; relative paths resolve against the working directory. */
-function parseWorkspaces(raw: string, ctx: z.RefinementCtx, cwd: string): Workspace[] {
-  const workspaces: Workspace[] = [];
-  for (const pair of raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    const id = eq > 0 ? pair.slice(0, eq).trim() : '';
-    const dir = eq > 0 ? path.resolve(cwd, pair.slice(eq + 1).trim()) : '';
-    if (!WORKSPACE_ID.test(id)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `"${pair}" is not id=path with an id of letters, digits, - or _`,
-      });
-    } else if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      ctx.addIssue({ code: 'custom', message: `workspace "${id}": ${dir} is not a directory` });
-    } else if (!isGitRepository(dir)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `workspace "${id}": ${dir} is not a git repository (run git init there)`,
-      });
-    } else if (workspaces.some((w) => w.id === id)) {
-      ctx.addIssue({ code: 'custom', message: `workspace id "${id}" is listed twice` });
-    } else {
-      workspaces.push({ id, path: dir });
-    }
-  }
-  return workspaces;
-}
 
 const port = (fallback: number) =>
   z.coerce

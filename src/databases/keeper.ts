@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { Step } from '../cells/catalog.js';
+import { readStepDetail } from '../cells/columns.js';
 import { recordEvent } from '../cells/events.js';
 import { finalStatuses } from '../cells/status.js';
 import type { Db } from '../db/client.js';
@@ -12,6 +14,9 @@ import {
   type ServerPaths,
   serverPaths,
 } from './server.js';
+
+/** What the environment step's record says of a cell's databases (its `detail`), all that is read here. */
+const EnvironmentDetail = z.object({ databases: z.array(z.unknown()).optional() });
 
 // The workspaces' PostgreSQL servers are not processes of a cell, so cell supervision does not see
 // them: this per-host keeper does. At worker start it brings back the server of every workspace
@@ -56,8 +61,8 @@ export async function cellsWithDatabases(
   });
   const byWorkspace = new Map<string, string[]>();
   for (const cell of cells) {
-    const detail = JSON.parse(cell.steps[0]?.detail ?? '{}') as { databases?: unknown[] };
-    if (!detail.databases?.length) continue;
+    const detail = EnvironmentDetail.safeParse(readStepDetail(cell.steps[0]?.detail ?? null));
+    if (!detail.success || !detail.data.databases?.length) continue;
     byWorkspace.set(cell.workspaceId, [...(byWorkspace.get(cell.workspaceId) ?? []), cell.id]);
   }
   return byWorkspace;

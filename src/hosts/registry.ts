@@ -1,3 +1,4 @@
+import { readColumn, TextListColumn } from '../cells/columns.js';
 import { finalStatuses } from '../cells/status.js';
 import type { Db } from '../db/client.js';
 import type { HostState, HostView } from './schema.js';
@@ -25,7 +26,8 @@ export function hostState(host: HostRow, graceMs: number, now = Date.now()): Hos
   return host.drained ? 'drained' : 'live';
 }
 
-export const hostWorkspaces = (host: Pick<HostRow, 'workspaces'>) => JSON.parse(host.workspaces) as string[];
+export const hostWorkspaces = (host: Pick<HostRow, 'workspaces'>) =>
+  readColumn('Host.workspaces', TextListColumn, host.workspaces);
 
 /** What a host's cells hold: every cell placed on it that has not ended. */
 export interface Reservation {

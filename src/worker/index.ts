@@ -15,7 +15,7 @@ import type { WorkspaceRegistry } from '../config/workspaces.js';
 import { type DatabaseKeeper, keepDatabaseServers } from '../databases/keeper.js';
 import { type HostAgent, startHostAgent } from '../hosts/agent.js';
 import { answers, hostTaskQueue } from '../hosts/registry.js';
-import { watchHosts } from '../workflows/hosts.js';
+import type { watchHosts } from '../workflows/hosts.js';
 
 const require = createRequire(import.meta.url);
 
@@ -209,7 +209,7 @@ async function startHostMonitor(
   graceMs: number,
 ) {
   const client = new Client({ connection, namespace });
-  await client.workflow.start(watchHosts, {
+  await client.workflow.start<typeof watchHosts>('watchHosts', {
     taskQueue,
     workflowId: hostsWorkflowId(taskQueue),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

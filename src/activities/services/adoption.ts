@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { ErrorType } from '../../cells/catalog.js';
+import { dotenvLine } from '../../cells/envFile.js';
 import type { AllocatedPort, ServiceCall } from '../../cells/plan.js';
 import { type Db, isUniqueViolation } from '../../db/client.js';
-import { dotenvLine, envName } from '../environment.js';
 import { permanent } from '../failures.js';
 import { activeKey } from '../ports.js';
+import { envName } from '../resolveEnvironment.js';
 import { metaPath } from '../worktree.js';
 
 /** What adopting an `auto` port adds to the cell: the port, and the variables that name it. */

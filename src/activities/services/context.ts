@@ -1,7 +1,7 @@
 import type { ProbePlan, ServiceCall } from '../../cells/plan.js';
 import { ReadinessProbe } from '../../templates/schema.js';
 import { readLogText } from '../commands.js';
-import { revealSecrets, secretRefs, serviceDir, serviceEnvironment } from '../environment.js';
+import { revealSecrets, secretRefs, serviceDir, serviceEnvironment } from '../resolveEnvironment.js';
 import { metaPath } from '../worktree.js';
 
 /** Everything an activity needs to run, probe or stop one service, derived from its call in one place. */

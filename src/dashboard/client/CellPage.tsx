@@ -1,14 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText } from './api.js';
+import { CellDialogs, type Dialog } from './CellDialogs.js';
 import { ArchiveRecordCard, History, PromptCard, Workplace } from './CellFacts.js';
-import { ConfirmDialog, ErrorNote, LiveIndicator, Section, StatusBadge } from './components.js';
+import { ErrorNote, LiveIndicator, Section, StatusBadge } from './components.js';
 import { FailurePanel } from './FailurePanel.js';
 import { subscribeFeed } from './feed.js';
 import { ago } from './format.js';
 import { useCoalesced, useNow } from './hooks.js';
 import { Eta, Rollback, StepList } from './Progress.js';
 import { type LogLine, Logs, ServiceTable } from './Services.js';
-import { followStream, type StreamState } from './sse.js';
+import { followCellEvents, type StreamState } from './sse.js';
 import { stepRows } from './steps.js';
 import type { About, CellDetail, CellStatus, TemplateDetail } from './types.js';
 
@@ -43,8 +44,6 @@ function plannedServices(template: TemplateDetail | null, options: Record<string
     .map((s) => s.name);
 }
 
-type Dialog = 'cancel' | 'rollback' | 'archive' | null;
-
 /** One cell: its progress as it happens, its failure, services, logs, workplace and prompt. */
 export function CellPage({ id }: { id: string }) {
   const [cell, setCell] = useState<CellDetail | null>(null);
@@ -59,7 +58,6 @@ export function CellPage({ id }: { id: string }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [dialog, setDialog] = useState<Dialog>(null);
-  const [discard, setDiscard] = useState(false);
   const streamState = useRef<StreamState>('connecting');
   const now = useNow(1000);
 
@@ -90,11 +88,10 @@ export function CellPage({ id }: { id: string }) {
   // The cell's own stream: its events (re-read the cell) and its services' log lines, pushed.
   useEffect(
     () =>
-      followStream(`/cells/${id}/events`, {
-        onEvent(event, data) {
+      followCellEvents(id, {
+        onEvent({ event, data }) {
           if (event === 'log') {
-            const line = data as LogLine;
-            setLive((lines) => [...lines.slice(-2000), line]);
+            setLive((lines) => [...lines.slice(-2000), data]);
             return;
           }
           refresh();
@@ -257,62 +254,15 @@ export function CellPage({ id }: { id: string }) {
         </div>
       </div>
 
-      <ConfirmDialog
-        open={dialog === 'cancel'}
-        title="Cancel this cell?"
-        confirmLabel="Cancel and roll back"
-        cancelLabel="Keep provisioning"
-        danger
-        onConfirm={() => act('cancel', post('cancel'))}
+      <CellDialogs
+        cell={cell}
+        dialog={dialog}
         onClose={() => setDialog(null)}
-      >
-        <p>
-          The running step is stopped (with any command it runs), then everything done so far is undone in
-          reverse: services stopped, teardown run, the worktree removed and the ports released. You can watch
-          it here until the cell is <strong>cancelled</strong>.
-        </p>
-      </ConfirmDialog>
-      <ConfirmDialog
-        open={dialog === 'rollback'}
-        title="Roll this cell back?"
-        confirmLabel="Roll back"
-        danger
-        onConfirm={() => act('cancel', post('cancel'))}
-        onClose={() => setDialog(null)}
-      >
-        <p>
-          Everything provisioning did is undone in reverse: teardown runs, the worktree is removed (its
-          uncommitted work is saved to <code>refs/hive/archive/{cell.id}</code> first) and the ports are
-          released. Restore can bring the cell back later.
-        </p>
-      </ConfirmDialog>
-      <ConfirmDialog
-        open={dialog === 'archive'}
-        title="Archive this cell?"
-        confirmLabel={discard ? 'Archive and discard work' : 'Archive'}
-        danger={discard}
-        onConfirm={() => act('archive', () => api.delete(`/cells/${id}${discard ? '?discard=true' : ''}`))}
-        onClose={() => {
-          setDialog(null);
-          setDiscard(false);
-        }}
-      >
-        <p>
-          Services stop, teardown runs, the worktree is removed and its ports are released.{' '}
-          <strong>Nothing is lost:</strong> uncommitted changes, untracked files, new ignored files and
-          detached commits are first saved to <code>refs/hive/archive/{cell.id}</code>
-          {cell.branch && (
-            <>
-              , and <code>{cell.branch}</code> is kept if it has commits
-            </>
-          )}
-          . Restore brings the cell back with that work in place.
-        </p>
-        <label class="radio danger-text">
-          <input type="checkbox" checked={discard} onChange={(e) => setDiscard(e.currentTarget.checked)} />
-          Discard the uncommitted work instead of saving it (commits are always kept)
-        </label>
-      </ConfirmDialog>
+        onCancel={() => act('cancel', post('cancel'))}
+        onArchive={(discard) =>
+          act('archive', () => api.delete(`/cells/${id}${discard ? '?discard=true' : ''}`))
+        }
+      />
     </div>
   );
 }
