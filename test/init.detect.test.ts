@@ -171,15 +171,20 @@ describe('hive init: frameworks, package managers and monorepos', () => {
     });
     const fixed = await initPrint({
       'package.json': nestPkg,
-      'src/main.ts': 'async function bootstrap() {\n  const app = await make();\n  await app.listen(3000);\n}\n',
+      'src/main.ts':
+        'async function bootstrap() {\n  const app = await make();\n  await app.listen(3000);\n}\n',
       'src/app.service.ts': 'export const db = { port: 5432 };\n',
     });
     const web = block(fixed, 'web');
     expect(web).toMatch(/"ports": \{\s*"primary": "auto"\s*\}/);
     expect(web).toContain('listens on :3000, written in src/main.ts');
     const hono = await initPrint({
-      'package.json': json({ name: 'h', scripts: { dev: 'tsx watch src/index.ts' }, dependencies: { hono: '4' } }),
-      'src/index.ts': "serve({\n  fetch: app.fetch,\n  port: 3000\n}, (info) => log(info.port))\n",
+      'package.json': json({
+        name: 'h',
+        scripts: { dev: 'tsx watch src/index.ts' },
+        dependencies: { hono: '4' },
+      }),
+      'src/index.ts': 'serve({\n  fetch: app.fetch,\n  port: 3000\n}, (info) => log(info.port))\n',
     });
     expect(block(hono, 'web')).toMatch(/"primary": "auto"/);
     const readsPort = await initPrint({

@@ -1,26 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Context } from '@temporalio/activity';
 import { recordEvent } from '../cells/events.js';
 import type { Db } from '../db/client.js';
+import { inActivity, warn } from '../log.js';
 import { failureOf } from './failures.js';
 
-export type StepKind = 'forward' | 'compensation';
+// The logger moved to a leaf (src/log.ts) so src/cells can log too; activities keep importing it here.
+export { inActivity, warn };
 
-/** The activity context when called from an activity (undefined in plain calls, e.g. from tests). */
-export function inActivity(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
+export type StepKind = 'forward' | 'compensation';
 
 /** Heartbeats the running activity (if any), so a cancellation reaches it and the UI shows progress. */
 export function heartbeat(details?: unknown): void {
   inActivity()?.heartbeat(details);
 }
 
-/** Logs through the Temporal activity logger (with the activity's ids), or the console outside one. */
 /**
  * Runs `work` heartbeating every second: for a long file operation (copying or removing a tree of
  * hundreds of megabytes on a busy host) that would outlast the heartbeat timeout, after which
@@ -35,12 +28,6 @@ export async function keepBeating<T>(work: () => Promise<T>, everyMs = 1_000): P
   }
 }
 
-export function warn(message: string, meta: Record<string, unknown>): void {
-  const activity = inActivity();
-  if (activity) activity.log.warn(message, meta);
-  else console.warn(message, meta);
-}
-
 /** Operation updates can come every probe period; one event a second per step is plenty to watch. */
 const OPERATION_EVENT_EVERY_MS = 1_000;
 
@@ -49,6 +36,7 @@ const OPERATION_EVENT_EVERY_MS = 1_000;
  * result or error), the cell's event log, and the current operation of a long step.
  */
 export function createStepRecorder(db: Db) {
+  /** When each step (`cellId/name`) last recorded an operation event: at most one a second. */
   const lastOperationEvent = new Map<string, number>();
 
   return {
@@ -79,7 +67,9 @@ export function createStepRecorder(db: Db) {
       // Clients show a step as running (and a retry with its attempt) the moment it starts.
       await recordEvent(db, step.cellId, 'step', { name: step.name, kind, status: 'running', attempt });
       try {
-        const result = await run();
+        // Every step heartbeats while it runs: a step that waits on git or the database longer than
+        // the heartbeat timeout on a loaded host would otherwise be timed out and run again.
+        const result = await keepBeating(run);
         const summary = summarize(result);
         await db.step.update({
           where,
@@ -119,6 +109,11 @@ export function createStepRecorder(db: Db) {
       const key = `${cellId}/${name}`;
       const now = Date.now();
       if (now - (lastOperationEvent.get(key) ?? 0) < OPERATION_EVENT_EVERY_MS) return;
+      // An entry older than the window throttles nothing: dropped, so a long-lived worker keeps only
+      // the steps that reported in the last second, not every step of every cell it ever ran.
+      for (const [other, at] of lastOperationEvent) {
+        if (now - at >= OPERATION_EVENT_EVERY_MS) lastOperationEvent.delete(other);
+      }
       lastOperationEvent.set(key, now);
       await recordEvent(db, cellId, 'operation', { step: name, operation });
     },
