@@ -1,6 +1,5 @@
 import { appendFile, lstat, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { ErrorType, Step } from '../cells/catalog.js';
 import { recordEvent } from '../cells/events.js';
 import type { CellPlan } from '../cells/plan.js';
@@ -196,27 +195,6 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
       moment: 'handover' | 'retry' = 'handover',
     ): Promise<{ entries: number; personal: number }> {
       return recordBaseline(plan, moment);
-    },
-
-    /**
-     * What archiving would lose: uncommitted changes, and commits beyond the base on the branch.
-     * Only cells archived by an older workflow version ask (archive now keeps everything).
-     */
-    async inspectWorktree(plan: CellPlan): Promise<{ dirty: string[]; commits: number }> {
-      const exists = await stat(plan.worktreePath).catch(() => undefined);
-      if (!exists) return { dirty: [], commits: 0 };
-      const status = await simpleGit(plan.worktreePath).status();
-      const dirty = status.files.map((f) => f.path).filter((f) => !f.startsWith(`${CELL_META_DIR}/`));
-      const commits = Number(
-        (
-          await simpleGit(plan.workspacePath).raw([
-            'rev-list',
-            '--count',
-            `${plan.baseCommit}..${plan.branch}`,
-          ])
-        ).trim(),
-      );
-      return { dirty, commits };
     },
 
     /**

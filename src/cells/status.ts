@@ -50,6 +50,34 @@ export type NotifiedStatus = (typeof notifiedStatuses)[number];
 /** Final states: the cell's workflow has ended. */
 export const finalStatuses: readonly CellStatus[] = ['rolled_back', 'cancelled', 'archived'];
 
+/** On its way to ready: waiting, waiting for a host with room (placement), being built. */
+export const provisioningStatuses: readonly CellStatus[] = ['pending', 'queued', 'provisioning'];
+
+/** Serving: its services run (degraded: one is down and being restarted, the rest still serve). */
+export const liveStatuses: readonly CellStatus[] = ['ready', 'degraded'];
+
+/** Being undone or undone: rolled back, cancelled, archived, or a clean-up that failed. */
+export const undoingStatuses: readonly CellStatus[] = [
+  'rolling_back',
+  'cancelling',
+  'rolled_back',
+  'cancelled',
+  'archiving',
+  'cleanup_failed',
+];
+
+/** States a summary explains with what went wrong (besides any cell that carries a failure). */
+export const explainedStatuses: readonly CellStatus[] = [
+  'cancelled',
+  'rolled_back',
+  'cleanup_failed',
+  'lost',
+];
+
+/** Whether a status (a string from the API or a column) is in one of the groups above. */
+export const statusIn = (group: readonly CellStatus[], status: string): boolean =>
+  (group as readonly string[]).includes(status);
+
 export const cellActions = ['cancel', 'retry', 'archive', 'service', 'cleanup', 'restore'] as const;
 export type CellAction = (typeof cellActions)[number];
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { liveStatuses, statusIn } from '../cells/status.js';
 import type { CellDetail, HiveClient } from '../client/index.js';
 import { followToOutcome } from './cellFollow.js';
 import { act } from './connection.js';
@@ -73,7 +74,7 @@ function archiveCommand(cells: Command): void {
         if (options.json) return printJson(accepted);
         print(`Archiving cell ${id}${options.discard ? ' (discarding uncommitted work)' : ''}…`);
         const cell = await client.waitForCell(id, {
-          done: (x) => x.status !== 'ready' && x.status !== 'degraded',
+          done: (x) => !statusIn(liveStatuses, x.status),
         });
         if (cell.status !== 'archived') {
           printDetail(cell);

@@ -1,11 +1,11 @@
+import { liveStatuses, statusIn } from '../cells/status.js';
 import type { CellDetail, HiveClient, WaitOptions } from '../client/index.js';
 import { followCell } from './follow.js';
 import { out as c, print, printJson } from './output.js';
 import { printOutcome } from './summary.js';
 
 /** Exit status of a command that waited for a cell: 0 when it is usable, 1 otherwise. */
-export const exitStatusOf = (cell: CellDetail) =>
-  cell.status === 'ready' || cell.status === 'degraded' ? 0 : 1;
+export const exitStatusOf = (cell: CellDetail) => (statusIn(liveStatuses, cell.status) ? 0 : 1);
 
 /**
  * The end of every command that starts provisioning (create, retry, restore, watch): follow the cell

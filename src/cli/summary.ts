@@ -1,3 +1,4 @@
+import { explainedStatuses, liveStatuses, statusIn } from '../cells/status.js';
 import type { CellDetail } from '../client/index.js';
 import { out as c, duration, print, table } from './output.js';
 
@@ -55,7 +56,7 @@ export function printFailure(cell: CellDetail): void {
 
 /** Ready (or degraded) cells show where they are; every other state what happened. */
 export function printOutcome(cell: CellDetail): void {
-  if (cell.status === 'ready' || cell.status === 'degraded') printReady(cell);
+  if (statusIn(liveStatuses, cell.status)) printReady(cell);
   else printFailure(cell);
 }
 
@@ -67,9 +68,8 @@ export function printDetail(cell: CellDetail): void {
   print(`  ${c.dim('brief'.padEnd(18))} ${cell.brief.split('\n')[0]}`);
   print(`  ${c.dim('status'.padEnd(18))} ${cell.status}${cell.host ? c.dim(` on ${cell.host}`) : ''}`);
   print(`  ${c.dim('created'.padEnd(18))} ${cell.createdAt}`);
-  if (cell.status === 'ready' || cell.status === 'degraded') printReady(cell);
-  else if (cell.failure || ['cancelled', 'rolled_back', 'cleanup_failed', 'lost'].includes(cell.status))
-    printFailure(cell);
+  if (statusIn(liveStatuses, cell.status)) printReady(cell);
+  else if (cell.failure || statusIn(explainedStatuses, cell.status)) printFailure(cell);
   if (cell.progress.operation) print(`  ${c.dim('now'.padEnd(18))} ${cell.progress.operation}`);
   if (cell.archive?.ref) print(`  ${c.dim('archived work'.padEnd(18))} ${cell.archive.ref}`);
   if (cell.steps.length) {

@@ -3,6 +3,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { cellIdPattern } from '../cells/ids.js';
+import { liveStatuses, statusIn } from '../cells/status.js';
 import { type CellDetail, type CellEvent, HiveApiError, type HiveClient } from '../client/index.js';
 
 /** How long an action tool waits for the cell to leave the state it was accepted in. */
@@ -78,7 +79,7 @@ export async function handOff(hive: HiveClient, cell: CellDetail, withPrompt: bo
     failure: cell.failure,
     actions: cell.actions,
     progress: { step: cell.progress.currentStep, operation: cell.progress.operation },
-    ...(worktree && env?.file && (cell.status === 'ready' || cell.status === 'degraded')
+    ...(worktree && env?.file && statusIn(liveStatuses, cell.status)
       ? { enter: `cd ${worktree} && set -a && . ./.hive/env && set +a` }
       : {}),
   };

@@ -1,6 +1,6 @@
 // Warm pools, what one look at a pool decides: pure functions of the records (no I/O), so the
 // reconcile activity (src/pools/activities.ts) only reads, applies and reports.
-import { finalStatuses } from '../cells/status.js';
+import { finalStatuses, provisioningStatuses, statusIn } from '../cells/status.js';
 import type { Template } from '../templates/schema.js';
 import { poolSize } from './key.js';
 
@@ -25,9 +25,6 @@ export interface SortedPool {
   /** Pooled cells found failed (not degraded: a degraded one may recover, it is only stale). */
   failed: number;
 }
-
-/** A queued one waits for a host with room: still on its way, not broken. */
-const ON_ITS_WAY = ['pending', 'queued', 'provisioning'];
 
 /** Sorts a pool's cells (oldest first) against the pool's current key and size. */
 export function sortPoolCells(cells: PoolCell[], key: string | undefined, size: number): SortedPool {
@@ -58,7 +55,8 @@ export function sortPoolCells(cells: PoolCell[], key: string | undefined, size: 
 }
 
 function isUsable(status: string): boolean {
-  return status === 'ready' || ON_ITS_WAY.includes(status);
+  // A queued one waits for a host with room: still on its way, not broken.
+  return status === 'ready' || statusIn(provisioningStatuses, status);
 }
 
 /** Why a pool has nothing to keep — the first of its preconditions that fails — or undefined. */

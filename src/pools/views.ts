@@ -1,6 +1,6 @@
 // What the catalog shows of a template's warm pool.
 import { z } from 'zod';
-import { finalStatuses } from '../cells/status.js';
+import { finalStatuses, provisioningStatuses, statusIn } from '../cells/status.js';
 import type { Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
@@ -37,7 +37,7 @@ export async function poolView(db: Db, workspace: Workspace, template: Template)
       if (!(finalStatuses as readonly string[]).includes(cell.status)) view.recycling++;
     } else if (cell.poolKey !== key) view.recycling++;
     else if (cell.status === 'ready') view.ready++;
-    else if (['pending', 'queued', 'provisioning'].includes(cell.status)) view.warming++;
+    else if (statusIn(provisioningStatuses, cell.status)) view.warming++;
     else view.recycling++;
   }
   return view;

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { provisioningStatuses, statusIn, undoingStatuses } from '../../cells/status.js';
 import { api, errorText } from './api.js';
 import { CellDialogs, type Dialog } from './CellDialogs.js';
 import { ArchiveRecordCard, History, PromptCard, Workplace } from './CellFacts.js';
@@ -11,16 +12,7 @@ import { Eta, Rollback, StepList } from './Progress.js';
 import { type LogLine, Logs, ServiceTable } from './Services.js';
 import { followCellEvents, type StreamState } from './sse.js';
 import { stepRows } from './steps.js';
-import type { About, CellDetail, CellStatus, TemplateDetail } from './types.js';
-
-const UNDOING: CellStatus[] = [
-  'rolling_back',
-  'cancelling',
-  'rolled_back',
-  'cancelled',
-  'archiving',
-  'cleanup_failed',
-];
+import type { About, CellDetail, TemplateDetail } from './types.js';
 
 let aboutOnce: Promise<About | null> | undefined;
 const about = () => {
@@ -149,8 +141,8 @@ export function CellPage({ id }: { id: string }) {
     );
 
   const rows = stepRows(cell, plannedServices(template, cell.options));
-  const provisioning = ['pending', 'queued', 'provisioning'].includes(cell.status);
-  const undoing = UNDOING.includes(cell.status) && cell.steps.some((s) => s.kind === 'compensation');
+  const provisioning = statusIn(provisioningStatuses, cell.status);
+  const undoing = statusIn(undoingStatuses, cell.status) && cell.steps.some((s) => s.kind === 'compensation');
   const workflowUrl = info?.temporal.uiUrl
     ? `${info.temporal.uiUrl}/namespaces/${encodeURIComponent(info.temporal.namespace)}/workflows/${encodeURIComponent(cell.workflowId)}`
     : null;
