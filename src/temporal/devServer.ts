@@ -41,22 +41,24 @@ async function freeOrFail(port: number, what: string, variable: string): Promise
   return port;
 }
 
-/** Polls until the frontend answers and the namespace exists (the dev server creates it late). */
-async function waitUntilReady(
+/**
+ * Polls a Temporal frontend until `probe` answers on a fresh connection, or the server process
+ * exits (`exited` says how), or `timeoutMs` passes; `label` names the server in the errors.
+ */
+export async function waitForTemporal(
   address: string,
-  namespace: string,
-  timeoutMs: number,
-  exited: () => string | undefined,
+  probe: (connection: Connection) => Promise<unknown>,
+  options: { label: string; timeoutMs: number; exited: () => string | undefined },
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + options.timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    const exit = exited();
-    if (exit) throw new Error(`Temporal dev server exited before it was ready: ${exit}`);
+    const exit = options.exited();
+    if (exit) throw new Error(`${options.label} exited before it was ready: ${exit}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
-        await connection.workflowService.describeNamespace({ namespace });
+        await probe(connection);
         return;
       } finally {
         await connection.close();
@@ -66,7 +68,9 @@ async function waitUntilReady(
       await sleep(200);
     }
   }
-  throw new Error(`Temporal dev server at ${address} not ready after ${timeoutMs} ms: ${String(lastError)}`);
+  throw new Error(
+    `${options.label} at ${address} not ready after ${options.timeoutMs} ms: ${String(lastError)}`,
+  );
 }
 
 function searchAttributeArgs(): string[] {
@@ -159,7 +163,12 @@ async function startFromCli(cli: string, options: DevServerOptions): Promise<Tem
   if (pidFile && child.pid)
     await writeFile(pidFile, JSON.stringify({ server: child.pid, owner: process.pid }));
   try {
-    await waitUntilReady(address, options.namespace, options.readyTimeoutMs ?? 60_000, () => exitedWith);
+    // The namespace exists only some time after the frontend answers: wait for both.
+    await waitForTemporal(
+      address,
+      (connection) => connection.workflowService.describeNamespace({ namespace: options.namespace }),
+      { label: 'Temporal dev server', timeoutMs: options.readyTimeoutMs ?? 60_000, exited: () => exitedWith },
+    );
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -2,12 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import getPort, { portNumbers } from 'get-port';
 import { findTemporalCli } from '../../src/temporal/cli.js';
+import { waitForTemporal } from '../../src/temporal/devServer.js';
 import {
   ensureTemporalServer,
   type ServerBinaries,
@@ -90,29 +89,6 @@ async function setupStep(step: 'schema' | 'namespace', env: Record<string, strin
   }
 }
 
-/** Polls the frontend until it answers GetSystemInfo (the services join their ring first). */
-async function waitForFrontend(address: string, exited: () => string | undefined, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const exit = exited();
-    if (exit) throw new Error(`temporal-server exited before it answered: ${exit}`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (error) {
-      last = error;
-      await sleep(250);
-    }
-  }
-  throw new Error(`temporal-server at ${address} not answering after ${timeoutMs} ms: ${String(last)}`);
-}
-
 export async function startProductionTemporal(
   postgresUrl: string,
   options: { namespace?: string; log?: (line: string) => void } = {},
@@ -187,7 +163,12 @@ export async function startProductionTemporal(
     await rm(home, { recursive: true, force: true });
   };
   try {
-    await waitForFrontend(env.TEMPORAL_ADDRESS as string, () => exitedWith, 90_000);
+    // The services join their ring before the frontend answers GetSystemInfo.
+    await waitForTemporal(
+      env.TEMPORAL_ADDRESS as string,
+      (connection) => connection.workflowService.getSystemInfo({}),
+      { label: 'temporal-server', timeoutMs: 90_000, exited: () => exitedWith },
+    );
     await setupStep('namespace', env, bins);
   } catch (error) {
     await stop();
