@@ -4,6 +4,7 @@ import { DEFAULT_PRUNE_LIMITS, type PruneLimits } from '../cache/dependencies.js
 import { DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, type Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { createPoolsActivities } from '../pools/activities.js';
+import { createHostSupervisor, type HostSupervisor, type TellCell } from '../supervision/supervisor.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { createEnvironmentActivities } from './environment.js';
 import { createHostsActivities } from './hosts.js';
@@ -13,6 +14,7 @@ import type { ExitRegistry } from './processes.js';
 import { createPromptsActivities } from './prompts.js';
 import { createRecordsActivities } from './records.js';
 import { createServicesActivities } from './services/index.js';
+import { DEFAULT_LOG_MAX_BYTES } from './services/logRotation.js';
 import { createStepRecorder } from './steps.js';
 import { createValidateActivities } from './validate.js';
 import { createWorktreeActivities } from './worktree.js';
@@ -39,12 +41,35 @@ export interface ActivityDeps {
   hostGraceMs?: number;
 }
 
+/** What one worker process keeps of the processes it runs: their exits, and its supervisor. */
+export interface HostParts {
+  exits: ExitRegistry;
+  supervisor: HostSupervisor;
+}
+
+/**
+ * This worker's host parts. `tell` signals a cell's workflow (the worker builds it on its Temporal
+ * connection); without one, a report is only logged.
+ */
+export function createHostParts(deps: Pick<ActivityDeps, 'db' | 'logMaxBytes'>, tell?: TellCell): HostParts {
+  const exits: ExitRegistry = new Map();
+  const supervisor = createHostSupervisor({
+    db: deps.db,
+    exits,
+    logMaxBytes: deps.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES,
+    tell:
+      tell ??
+      (async (cellId, report) => console.warn(`supervision of ${cellId}: nobody to tell: ${report.detail}`)),
+  });
+  return { exits, supervisor };
+}
+
 /** All activities the worker registers, grouped by domain, built from their dependencies. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps, host: HostParts = createHostParts(deps)) {
   const shared = {
     ...deps,
+    ...host,
     steps: createStepRecorder(deps.db),
-    exits: new Map() as ExitRegistry,
     setupTimeoutMs: deps.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS,
     stopGraceMs: deps.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
     dependencyCache: deps.dependencyCache ?? DEFAULT_PRUNE_LIMITS,

@@ -8,13 +8,19 @@ import {
   Worker,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { type Activities, type ActivityDeps, createActivities } from '../activities/index.js';
+import {
+  type Activities,
+  type ActivityDeps,
+  createActivities,
+  createHostParts,
+} from '../activities/index.js';
 import { hostsWorkflowId } from '../cells/workflowIds.js';
 import { isGitRepository } from '../config/env.js';
 import type { WorkspaceRegistry } from '../config/workspaces.js';
 import { type DatabaseKeeper, keepDatabaseServers } from '../databases/keeper.js';
 import { type HostAgent, startHostAgent } from '../hosts/agent.js';
 import { answers, hostTaskQueue } from '../hosts/registry.js';
+import { rewatchLiveCells, tellCellWorkflow } from '../supervision/tell.js';
 import type { watchHosts } from '../workflows/hosts.js';
 
 const require = createRequire(import.meta.url);
@@ -86,7 +92,10 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
   const deps = options.host
     ? { ...options.deps, host: options.host.id, hostGraceMs: options.host.graceMs }
     : options.deps;
-  const activities = (options.wrapActivities ?? ((a) => a))(createActivities(deps));
+  // The host's supervisor signals a cell's workflow when one of its services needs attention.
+  const client = new Client({ connection, namespace: options.namespace });
+  const parts = createHostParts(deps, tellCellWorkflow(client));
+  const activities = (options.wrapActivities ?? ((a) => a))(createActivities(deps, parts));
   const common = {
     connection,
     namespace: options.namespace,
@@ -141,6 +150,10 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
     : undefined;
   let running: Promise<void> | undefined;
   const workers = [worker, ...(hostWorker ? [hostWorker] : [])];
+  // This worker's supervisor starts empty: the live cells of this host ask it to watch them again.
+  void rewatchLiveCells(client, options.deps.db, deps.host).catch((error: unknown) =>
+    console.warn(`live cells not asked to be watched again: ${String(error)}`),
+  );
   return {
     worker,
     hostTaskQueue: hostQueue,
@@ -166,6 +179,7 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
         // A host whose workers stopped (shut down, or failed) must not look alive: no heartbeat.
         .finally(() => agent?.stop())
         .finally(() => keeper?.stop())
+        .finally(() => parts.supervisor.stop())
         .finally(() => connection.close());
       return running;
     },
@@ -173,6 +187,7 @@ export async function createHiveWorker(options: HiveWorkerOptions): Promise<Hive
       await agent?.stop();
       // Before the caller stops the servers: a look under way must not start one again after that.
       await keeper?.stop();
+      await parts.supervisor.stop();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
     },

@@ -52,7 +52,17 @@ const hostOptions: ActivityOptions = {
   retry: { ...retry, maximumAttempts: 5 },
 };
 
-/** Supervision runs for as long as the cell lives: retried without limit (a worker restart is normal). */
+/**
+ * Asking the host's supervisor to watch is short, and retried without limit: a worker restart is
+ * normal, and the live phase gives up on it by itself when the host is lost.
+ */
+const watchOptions: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry,
+};
+
+/** Legacy supervision (runs from before Patch.hostSupervision): one activity for as long as the cell lives. */
 const supervisionOptions: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '10 seconds',
@@ -73,6 +83,7 @@ export const serviceCall = (cell: ReadyCell, name: string): ServiceCall | undefi
 export function cellActivities(hostTaskQueue: string | undefined) {
   const host = proxyActivities<Activities>({ ...hostOptions, taskQueue: hostTaskQueue });
   const watcher = proxyActivities<Activities>({ ...supervisionOptions, taskQueue: hostTaskQueue });
+  const watch = proxyActivities<Activities>({ ...watchOptions, taskQueue: hostTaskQueue });
   return {
     /** Records a status (and failure: null clears it) and mirrors it in the CellStatus search attribute. */
     async setStatus(cellId: string, status: CellStatus, failure?: Failure | null): Promise<void> {
@@ -136,6 +147,13 @@ export function cellActivities(hostTaskQueue: string | undefined) {
       host.stopService.executeWithOptions(summary(why), [call]),
     assemblePrompt: (cell: ReadyCell) =>
       host.assemblePrompt.executeWithOptions(summary('assemble the agent prompt'), [cell]),
+    superviseServices: (cell: ReadyCell, ignore: string[], number: number) =>
+      watch.superviseServices.executeWithOptions(
+        summary(
+          `watch services on this host${ignore.length > 0 ? ` (not ${ignore.join(', ')}: stopped)` : ''}`,
+        ),
+        [{ ...cell, ignore, watch: number }],
+      ),
     watchServices: (cell: ReadyCell, ignore: string[]) =>
       watcher.watchServices.executeWithOptions(summary('supervise services'), [{ ...cell, ignore }]),
   };

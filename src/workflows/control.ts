@@ -1,5 +1,6 @@
 // How people steer a cell's workflow. Shared by the workflow (handlers) and the API (client).
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ServiceEvent } from '../cells/plan.js';
 import { claimSignal, claimUpdate, poolChangedSignal, recycleSignal } from '../pools/messages.js';
 import type { ServiceAction } from './state.js';
 
@@ -30,6 +31,18 @@ export const archiveUpdate = defineUpdate<{ discard: boolean }, [{ discard?: boo
 export const hostSignal = defineSignal<[{ host: string; state: 'lost' | 'back'; since: string }]>('host');
 
 /**
+ * From the supervisor of the cell's host (src/supervision): a watched service exited or turned
+ * unhealthy. `watch` is the number of the watch it belongs to; one of an older watch is ignored.
+ */
+export const serviceEventSignal = defineSignal<[ServiceEvent & { watch: number }]>('serviceEvent');
+
+/**
+ * From a worker of the cell's host that just started: its supervisor watches nothing yet, so the live
+ * phase asks it to watch the cell again.
+ */
+export const superviseSignal = defineSignal('supervise');
+
+/**
  * Every signal and update name a workflow of Hive's obeys: a cell's notify target may never be
  * signalled under one of them (src/cells/notifyTargets.ts), whatever workflow it names.
  */
@@ -44,4 +57,6 @@ export const hiveSignalNames: readonly string[] = [
   recycleSignal,
   poolChangedSignal,
   hostSignal,
+  serviceEventSignal,
+  superviseSignal,
 ].map((definition) => definition.name);

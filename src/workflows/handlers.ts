@@ -9,7 +9,9 @@ import {
   cleanupSignal,
   hostSignal,
   retrySignal,
+  serviceEventSignal,
   serviceSignal,
+  superviseSignal,
 } from './control.js';
 import type { Control } from './state.js';
 
@@ -27,6 +29,8 @@ export function listen(resumed: ReadyCell | undefined): Control {
     discard: false,
     commands: [],
     live: resumed,
+    serviceEvents: [],
+    rewatch: false,
   };
   setHandler(cancelSignal, () => {
     if (control.live) {
@@ -55,6 +59,12 @@ export function listen(resumed: ReadyCell | undefined): Control {
   });
   setHandler(serviceSignal, (command) => {
     control.commands.push(command);
+  });
+  setHandler(serviceEventSignal, (event) => {
+    control.serviceEvents.push(event);
+  });
+  setHandler(superviseSignal, () => {
+    control.rewatch = true;
   });
   setHandler(
     archiveUpdate,

@@ -5,6 +5,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -14,6 +15,7 @@ import type { Failure } from '../cells/schema.js';
 import { type CellActivities, serviceCall } from './activities.js';
 import { cleanUp } from './cleanup.js';
 import { hostLostFailure, waitForHost } from './hostLoss.js';
+import { Patch } from './patches.js';
 import { type Compensation, Saga, undoAll } from './saga.js';
 import { startServices } from './startServices.js';
 import type { Control, LiveState, ProvisionCellInput, ProvisionCellResult, ServiceAction } from './state.js';
@@ -58,7 +60,9 @@ export async function live(
       }
       continue;
     }
-    const event = await superviseUntilInterrupted(act, state, control);
+    const event = patched(Patch.hostSupervision)
+      ? await superviseOnHost(act, state, control)
+      : await superviseUntilInterrupted(act, state, control);
     if (event) await untilInterrupted(control, () => recover(act, state, cellId, event));
   }
 }
@@ -90,7 +94,41 @@ async function untilInterrupted(control: Control, work: () => Promise<void>): Pr
   await running;
 }
 
-/** Runs the supervision activity until it reports a service, or a person wants something. */
+/**
+ * Asks the cell's host to watch its services (all but those stopped), then waits, costing Temporal
+ * nothing, until the host reports one, or a person wants something, or a restarted worker of the host
+ * needs the watch asked again. Each watch has a number: a report of an older one is stale (a command
+ * has since changed the services) and dropped.
+ */
+async function superviseOnHost(
+  act: CellActivities,
+  state: LiveState,
+  control: Control,
+): Promise<ServiceEvent | null> {
+  const watch = (state.watch ?? 0) + 1;
+  state.watch = watch;
+  control.rewatch = false;
+  control.serviceEvents = control.serviceEvents.filter((e) => e.watch === watch);
+  await untilInterrupted(control, async () => {
+    await act.superviseServices(state.cell, [...state.stopped], watch);
+  });
+  const reported = () => control.serviceEvents.find((e) => e.watch === watch);
+  await condition(
+    () =>
+      reported() !== undefined ||
+      control.rewatch ||
+      control.archive ||
+      control.commands.length > 0 ||
+      control.hostLost !== undefined,
+  );
+  const found = reported();
+  control.serviceEvents = [];
+  if (!found) return null;
+  const { watch: _, ...event } = found;
+  return event;
+}
+
+/** Runs the supervision activity (legacy, see Patch.hostSupervision) until it reports a service, or a person wants something. */
 async function superviseUntilInterrupted(
   act: CellActivities,
   state: LiveState,

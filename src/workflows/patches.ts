@@ -6,6 +6,11 @@
 //   - a history in the corpus recorded with it (test/support/histories.ts).
 // A patch is dropped (its old branch deleted, `deprecatePatch` first if runs that saw it are still
 // open) once no open workflow can need the old branch; record the corpus again then.
-//
-// None at present: the patches made before the first release were collapsed into the baseline.
-export const Patch = {} as const;
+// (The patches made before the first release were collapsed into the baseline.)
+export const Patch = {
+  /**
+   * The live phase asks the host's supervisor to watch the cell and waits for its reports (signals),
+   * instead of running a heartbeating supervision activity all the time.
+   */
+  hostSupervision: 'host-supervision',
+} as const;

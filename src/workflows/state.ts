@@ -1,6 +1,6 @@
 // Shapes crossing the workflow boundary, and what the workflow keeps between steps. Types only:
 // this file is bundled into the deterministic sandbox.
-import type { CellPlan, NotifyRoute, OnFailure, ReadyCell } from '../cells/plan.js';
+import type { CellPlan, NotifyRoute, OnFailure, ReadyCell, ServiceEvent } from '../cells/plan.js';
 import type { Failure } from '../cells/schema.js';
 import type { CellStatus } from '../cells/status.js';
 
@@ -58,6 +58,8 @@ export interface LiveState {
   stopped: string[];
   /** A pool cell a request claimed: the claim has been handed over (brief, prompt, ready). */
   handedOver?: boolean;
+  /** The number of the host supervisor's latest watch of the cell (events of older ones are stale). */
+  watch?: number;
 }
 
 export type ServiceAction = 'stop' | 'start' | 'restart';
@@ -79,4 +81,8 @@ export interface Control {
   state?: LiveState;
   /** Set while the host monitor says the cell's host is lost (cleared when it is back). */
   hostLost?: { host: string; since: string };
+  /** What the host's supervisor reported, not yet acted on. */
+  serviceEvents: Array<ServiceEvent & { watch: number }>;
+  /** A worker of the cell's host started: its supervisor must be asked to watch the cell again. */
+  rewatch: boolean;
 }

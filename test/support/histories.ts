@@ -3,6 +3,7 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { simpleGit } from 'simple-git';
 import { expect } from 'vitest';
+import { superviseSignal } from '../../src/workflows/control.js';
 import { requestCell } from './cells.js';
 import { createHarness, type Harness, waitForStatus } from './harness.js';
 import { startHostWorker } from './hostWorker.js';
@@ -183,6 +184,27 @@ export const scenarios: Record<string, Scenario> = {
       } finally {
         await h2.shutdown();
       }
+    },
+  },
+  'host-supervision': {
+    shows:
+      "the host's supervisor reports a killed service → restarted by its policy; a worker asks for the watch again; a restart on request; archive",
+    templates: { web },
+    async run(h) {
+      const id = await requestCell(h, 'web');
+      await waitForStatus(h, id, ['ready']);
+      const pgid = (await h.db.serviceInstance.findFirstOrThrow({ where: { cellId: id } })).pgid ?? 0;
+      process.kill(-pgid, 'SIGKILL');
+      await eventually(async () => {
+        const svc = await h.db.serviceInstance.findFirst({ where: { cellId: id } });
+        return svc?.status === 'ready' && svc.pgid !== pgid ? true : undefined;
+      }, 'restarted by its policy');
+      const workflowId = await workflowOf(h, id);
+      // What a worker of the cell's host sends when it starts (src/supervision/tell.ts).
+      await h.client.workflow.getHandle(workflowId).signal(superviseSignal);
+      await restartWeb(h, id);
+      await archive(h, id);
+      return [{ workflowId }];
     },
   },
   'pool-claim': {

@@ -12,6 +12,7 @@ import { prepareCellCgroup } from '../../cgroups/cell.js';
 import { oomBaseline } from '../../cgroups/oom.js';
 import { inCgroup } from '../../cgroups/spawn.js';
 import type { Db } from '../../db/client.js';
+import type { HostSupervisor } from '../../supervision/supervisor.js';
 import { containedPath } from '../../templates/paths.js';
 import { runCommand, runCommands } from '../commands.js';
 import { permanent } from '../failures.js';
@@ -37,10 +38,19 @@ export interface ServiceControlDeps {
   /** Time between SIGTERM and SIGKILL when stopping a service. */
   stopGraceMs: number;
   setupTimeoutMs: number;
+  /** This host's supervisor: a start or stop ends the cell's watch (the workflow asks again after). */
+  supervisor: HostSupervisor;
 }
 
 /** Process control of services: start (or adopt), stop. */
-export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeoutMs }: ServiceControlDeps) {
+export function createServiceControl({
+  db,
+  steps,
+  exits,
+  stopGraceMs,
+  setupTimeoutMs,
+  supervisor,
+}: ServiceControlDeps) {
   const instance = (ctx: ServiceContext) => ({ cellId_name: { cellId: ctx.cellId, name: ctx.name } });
 
   /** The service's folder, with symlinks followed, is inside its worktree. */
@@ -135,6 +145,8 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
      * is exactly one.
      */
     async startService(call: ServiceCall): Promise<{ pid: number; adopted: boolean }> {
+      // A process replaced under a watch would be reported as exited: the watch ends first.
+      supervisor.forget(call.plan.cellId);
       return steps.withStep(
         { cellId: call.plan.cellId, name: serviceStep(call.service.name, 'start') },
         async () => {
@@ -192,6 +204,8 @@ export function createServiceControl({ db, steps, exits, stopGraceMs, setupTimeo
 
     /** Compensation: the service's `stop` command if any, then SIGTERM the group, SIGKILL after grace. */
     async stopService(call: ServiceCall): Promise<{ stopped: boolean }> {
+      // A stop is not an exit to recover from: the watch ends before the signal is sent.
+      supervisor.forget(call.plan.cellId);
       const ctx = await serviceContext(call, { forStopping: true });
       return steps.withStep(
         { cellId: ctx.cellId, name: serviceStep(ctx.name), kind: 'compensation' },

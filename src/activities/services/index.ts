@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.js';
+import type { HostSupervisor } from '../../supervision/supervisor.js';
 import type { ExitRegistry } from '../processes.js';
 import type { StepRecorder } from '../steps.js';
 import { createServiceControl } from './control.js';
@@ -13,6 +14,8 @@ export interface ServicesDeps {
   setupTimeoutMs: number;
   /** A service log past this size is rotated (HIVE_LOG_MAX_MB). */
   logMaxBytes?: number;
+  /** This worker's supervisor of the cells placed on its host. */
+  supervisor: HostSupervisor;
 }
 
 /** The services step and the live phase: process control, readiness, supervision. */
