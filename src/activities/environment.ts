@@ -4,6 +4,7 @@ import { ErrorType, Step } from '../cells/catalog.js';
 import { writeCellFile } from '../cells/containedFiles.js';
 import { dotenvLine } from '../cells/envFile.js';
 import type { AllocatedPort, CellEnvironment, CellPlan } from '../cells/plan.js';
+import type { ProxyAddress } from '../proxy/names.js';
 import { readLogText, runCommands } from './commands.js';
 import { databaseEnv, dropCellDatabases, provideDatabases } from './databases.js';
 import { provideDependencies } from './dependencies.js';
@@ -19,6 +20,8 @@ export interface EnvironmentDeps {
   setupTimeoutMs: number;
   /** How far a workspace's dependency cache is pruned after an entry is added. */
   dependencyCache: PruneLimits;
+  /** The cells' proxy: each service's stable `<SVC>_PUBLIC_URL` (src/proxy). */
+  publicUrls?: ProxyAddress;
 }
 
 /** One command run of the environment step, and how it fails. */
@@ -64,7 +67,12 @@ function runStepCommands(plan: CellPlan, timeoutMs: number, run: StepCommands): 
   });
 }
 
-export function createEnvironmentActivities({ steps, setupTimeoutMs, dependencyCache }: EnvironmentDeps) {
+export function createEnvironmentActivities({
+  steps,
+  setupTimeoutMs,
+  dependencyCache,
+  publicUrls,
+}: EnvironmentDeps) {
   return {
     /**
      * Step 4: resolve the environment, write it to `.hive/env`, and run the template's setup commands
@@ -81,7 +89,7 @@ export function createEnvironmentActivities({ steps, setupTimeoutMs, dependencyC
       return steps.withStep(
         { cellId: plan.cellId, name: Step.environment },
         async () => {
-          const resolved = resolveEnvironment(plan, ports);
+          const resolved = resolveEnvironment(plan, ports, publicUrls);
           const secrets = await revealSecrets(plan, secretRefs(resolved));
           const envFile = metaPath(plan, 'env');
           // The agent sources this file, secrets included: readable by Hive's user only.

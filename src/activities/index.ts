@@ -4,6 +4,7 @@ import { DEFAULT_PRUNE_LIMITS, type PruneLimits } from '../cache/dependencies.js
 import { DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, type Workspace } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { createPoolsActivities } from '../pools/activities.js';
+import type { ProxyAddress } from '../proxy/names.js';
 import { createHostSupervisor, type HostSupervisor, type TellCell } from '../supervision/supervisor.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { createEnvironmentActivities } from './environment.js';
@@ -39,6 +40,8 @@ export interface ActivityDeps {
   dependencyCache?: PruneLimits;
   /** After this long without a heartbeat a host takes no cells and is declared lost (HIVE_HOST_GRACE_MS). */
   hostGraceMs?: number;
+  /** The cells' proxy of this process (src/proxy): `<SVC>_PUBLIC_URL` in `.hive/env`; none without. */
+  publicUrls?: ProxyAddress;
 }
 
 /** What one worker process keeps of the processes it runs: their exits, and its supervisor. */

@@ -6,6 +6,7 @@ import type { CellPlan, ReadyCell } from '../cells/plan.js';
 import type { Db } from '../db/client.js';
 import { containedPath, PROMPT_INSIDE_HINT } from '../templates/paths.js';
 import { permanent } from './failures.js';
+import { envName } from './resolveEnvironment.js';
 import type { StepRecorder } from './steps.js';
 import { metaPath } from './worktree.js';
 
@@ -57,10 +58,10 @@ main checkout. Commit your work to branch \`{{cell.branch}}\`.
 - Environment file: \`{{envFile}}\` (source it to get the variables below)
 {{#if services.length}}
 
-| Service | Port | URL |
-| --- | --- | --- |
+| Service | Port | URL |{{#if publicUrls}} Stable URL (through Hive) |{{/if}}
+| --- | --- | --- |{{#if publicUrls}} --- |{{/if}}
 {{#each services}}
-| {{this.name}} | {{this.port}} | {{this.url}} |
+| {{this.name}} | {{this.port}} | {{this.url}} |{{#if ../publicUrls}} {{this.publicUrl}} |{{/if}}
 {{/each}}
 {{/if}}
 `;
@@ -143,11 +144,18 @@ export function createPromptsActivities({ db, steps }: PromptsDeps) {
         async () => {
           const services = plan.services.map((s) => {
             const port = ports.find((p) => p.service === s.name && p.name === s.primaryPort)?.port;
-            return { name: s.name, port: port ?? '—', url: port ? `http://127.0.0.1:${port}` : '—' };
+            const publicUrl = env.env[`${envName(s.name)}_PUBLIC_URL`];
+            return {
+              name: s.name,
+              port: port ?? '—',
+              url: port ? `http://127.0.0.1:${port}` : '—',
+              publicUrl: publicUrl ?? '—',
+            };
           });
           const context = {
             cell: plan,
             services,
+            publicUrls: services.some((s) => s.publicUrl !== '—'),
             envFile: env.envFile,
             env: env.env,
             options: plan.options,

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { ErrorType } from '../cells/catalog.js';
 import type { AllocatedPort, CellEnvironment, CellPlan, ServicePlan } from '../cells/plan.js';
+import { type ProxyAddress, servicePublicUrl } from '../proxy/names.js';
 import { redactor } from '../secrets/redact.js';
 import { isSecret, resolveSecrets, SecretUnavailable } from '../secrets/refs.js';
 import { optionVariable, resolvePlaceholders } from '../templates/placeholders.js';
@@ -48,7 +49,11 @@ export const serviceDir = (plan: CellPlan, service: ServicePlan) =>
   path.resolve(plan.worktreePath, service.cwd ?? '.');
 
 /** Resolves every placeholder of the plan against the allocated ports and option values. */
-export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit<CellEnvironment, 'envFile'> {
+export function resolveEnvironment(
+  plan: CellPlan,
+  ports: AllocatedPort[],
+  publicUrls?: ProxyAddress,
+): Omit<CellEnvironment, 'envFile'> {
   const portOf = (service: string, name?: string) => {
     const svc = plan.services.find((s) => s.name === service);
     const wanted = name ?? svc?.primaryPort;
@@ -67,6 +72,10 @@ export function resolveEnvironment(plan: CellPlan, ports: AllocatedPort[]): Omit
     HIVE_BRANCH: plan.branch,
   };
   for (const service of plan.services) {
+    // Through Hive's proxy: stable across restarts and port changes (an `auto` port too).
+    if (publicUrls && service.primaryPort !== undefined) {
+      env[`${envName(service.name)}_PUBLIC_URL`] = servicePublicUrl(publicUrls, plan.cellId, service.name);
+    }
     const primary = portOf(service.name);
     if (primary === undefined) continue;
     env[`${envName(service.name)}_PORT`] = String(primary);

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import type { WorkspaceRegistry } from '../config/workspaces.js';
 import type { Db } from '../db/client.js';
+import type { ProxyAddress } from '../proxy/names.js';
 import type { ConfigLoader } from '../templates/loader.js';
 
 /** Everything the HTTP API needs, injected so tests build it against real parts. */
@@ -41,4 +42,6 @@ export interface ApiDeps {
   dataDir?: string;
   /** Base URL of the Temporal Web UI (the embedded dev server's), for links to a cell's workflow. */
   temporalUiUrl?: string;
+  /** The cells' proxy (src/proxy): the views show each service's `publicUrl` through it. */
+  proxy?: ProxyAddress;
 }

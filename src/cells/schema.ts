@@ -79,6 +79,12 @@ export const CellRecord = z.object({
     ),
   createdAt: z.string().describe('ISO 8601'),
   updatedAt: z.string().describe('ISO 8601'),
+  url: z
+    .string()
+    .nullable()
+    .describe(
+      "The cell's main service through Hive's proxy, http://<cell>.localhost:<port> (docs/proxy.md); null when no proxy runs or no service has a port",
+    ),
 });
 export type CellRecord = z.infer<typeof CellRecord>;
 
@@ -203,6 +209,12 @@ export const CellDetail = CellRecord.extend({
       pid: z.number().int().nullable(),
       port: z.number().int().nullable(),
       url: z.string().nullable(),
+      publicUrl: z
+        .string()
+        .nullable()
+        .describe(
+          "Through Hive's proxy, stable across restarts: http://<service>.<cell>.localhost:<port> (docs/proxy.md)",
+        ),
       logPath: z.string().nullable(),
       exitCode: z.number().int().nullable(),
     }),

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import { cellPublicUrl, type ProxyAddress, servicePublicUrl } from '../proxy/names.js';
 import {
   ArchiveColumn,
   FailureColumn,
@@ -24,7 +25,8 @@ export const toAccepted = (cell: { id: string; status: string; workflowId: strin
   workflowId: cell.workflowId,
 });
 
-export function toRecord(cell: CellRow): CellRecord {
+/** `url`: the cell's main service through the proxy, when there is one (src/proxy). */
+export function toRecord(cell: CellRow, url: string | null = null): CellRecord {
   return {
     id: cell.id,
     name: cell.name,
@@ -36,6 +38,7 @@ export function toRecord(cell: CellRow): CellRecord {
     pool: poolStateOf(cell.poolState),
     createdAt: cell.createdAt.toISOString(),
     updatedAt: cell.updatedAt.toISOString(),
+    url,
   };
 }
 
@@ -51,6 +54,7 @@ export async function cellDetail(
   db: Db,
   id: string,
   declaredSeconds?: (workspaceId: string, templateId: string) => Promise<number | undefined>,
+  proxy?: ProxyAddress,
 ): Promise<CellDetail | undefined> {
   const cell = await db.cell.findUnique({
     where: { id },
@@ -70,7 +74,10 @@ export async function cellDetail(
     ? await estimateEta(db, cell, cell.steps, await declaredSeconds?.(cell.workspaceId, cell.templateId))
     : null;
   return {
-    ...toRecord(cell),
+    ...toRecord(
+      cell,
+      proxy && cell.services.some((s) => s.port !== null) ? cellPublicUrl(proxy, cell.id) : null,
+    ),
     worktreePath: cell.worktreePath,
     branch: cell.branch,
     host: cell.host,
@@ -98,6 +105,7 @@ export async function cellDetail(
       pid: s.pid,
       port: s.port,
       url: s.url,
+      publicUrl: proxy && s.port !== null ? servicePublicUrl(proxy, cell.id, s.name) : null,
       logPath: s.logPath,
       exitCode: s.exitCode,
     })),

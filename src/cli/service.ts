@@ -39,6 +39,7 @@ async function serve(parts: StackParts): Promise<void> {
     'Hive cells is up',
     stack.apiUrl && `  API          ${stack.apiUrl}`,
     stack.apiUrl && `  API docs     ${stack.apiUrl}/docs`,
+    stack.proxyUrl && `  Cells        ${stack.proxyUrl} (Hive's proxy; docs/proxy.md)`,
     stack.temporalUiUrl && `  Temporal UI  ${stack.temporalUiUrl}`,
     `  Temporal     ${stack.temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
     parts.worker &&

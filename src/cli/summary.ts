@@ -19,7 +19,10 @@ export function printReady(cell: CellDetail): void {
       `service ${s.name}`,
       `${s.url ?? (s.port ? `port ${s.port}` : '(no port)')}  ${c.dim(s.status)}`,
     ]);
+    // Through Hive's proxy: the same name after a restart or a port change.
+    if (s.publicUrl) rows.push(['', s.publicUrl]);
   }
+  if (cell.url) rows.push(['main service', cell.url]);
   if (cell.worktreePath) rows.push(['env', `${cell.worktreePath}/.hive/env`]);
   if (cell.prompt) rows.push(['prompt', cell.prompt.path]);
   for (const [k, v] of rows) print(`  ${c.dim(k.padEnd(18))} ${v}`);

@@ -36,6 +36,25 @@ export function envSchema(cwd: string, env: NodeJS.ProcessEnv = process.env) {
     .object({
       HIVE_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the API binds to'),
       HIVE_PORT: port(4400).describe('API port'),
+      HIVE_PROXY_PORT: z
+        .union([z.literal('off'), port(0).unwrap()])
+        .optional()
+        .describe("Port of the cells' reverse proxy (docs/proxy.md); default HIVE_PORT + 1; off: none"),
+      HIVE_PROXY_HOST: z
+        .string()
+        .min(1)
+        .default('127.0.0.1')
+        .describe('Interface the proxy binds to; any other than loopback needs an API token'),
+      HIVE_PROXY_DOMAIN: z
+        .string()
+        .regex(
+          /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+          'a lower-case DNS name, e.g. localhost',
+        )
+        .default('localhost')
+        .describe(
+          'Cells are <service>.<cell>.<domain>; a name that resolves to the proxy (default localhost)',
+        ),
       HIVE_DATA_DIR: z
         .string()
         .min(1)
@@ -192,6 +211,18 @@ export function envSchema(cwd: string, env: NodeJS.ProcessEnv = process.env) {
       return {
         host: env.HIVE_HOST,
         port: env.HIVE_PORT,
+        /** The cells' reverse proxy (src/proxy); undefined when HIVE_PROXY_PORT=off. */
+        proxy:
+          env.HIVE_PROXY_PORT === 'off'
+            ? undefined
+            : {
+                host: env.HIVE_PROXY_HOST,
+                // Next to the API's by default (0 stays 0: a free port, as the API's).
+                port: env.HIVE_PROXY_PORT ?? (env.HIVE_PORT === 0 ? 0 : Math.min(env.HIVE_PORT + 1, 65535)),
+                domain: env.HIVE_PROXY_DOMAIN,
+                /** Set by HIVE_PROXY_PORT: a busy port stops start-up instead of another being taken. */
+                fixed: env.HIVE_PROXY_PORT !== undefined,
+              },
         dataDir: env.HIVE_DATA_DIR,
         workspaces,
         /**

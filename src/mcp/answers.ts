@@ -73,7 +73,14 @@ export async function handOff(hive: HiveClient, cell: CellDetail, withPrompt: bo
     branch: cell.branch,
     envFile: env?.file ?? null,
     env: (env?.variables ?? []).map((v) => v.name),
-    services: cell.services.map((s) => ({ name: s.name, status: s.status, port: s.port, url: s.url })),
+    url: cell.url,
+    services: cell.services.map((s) => ({
+      name: s.name,
+      status: s.status,
+      port: s.port,
+      url: s.url,
+      publicUrl: s.publicUrl,
+    })),
     promptFile: cell.prompt?.path ?? null,
     ...(withPrompt ? { prompt: cell.prompt?.content ?? null } : {}),
     failure: cell.failure,
@@ -86,7 +93,9 @@ export async function handOff(hive: HiveClient, cell: CellDetail, withPrompt: bo
 }
 
 export const describeCell = (cell: CellDetail) => {
-  const urls = cell.services.map((s) => `${s.name} ${s.url ?? s.status}`).join(', ');
+  const urls = cell.services
+    .map((s) => `${s.name} ${s.url ?? s.status}${s.publicUrl ? ` (stable: ${s.publicUrl})` : ''}`)
+    .join(', ');
   if (cell.status === 'ready') {
     return `Cell ${cell.id} is ready in ${cell.worktreePath} (branch ${cell.branch})${urls ? `; services: ${urls}` : ''}. Read the prompt file first.`;
   }

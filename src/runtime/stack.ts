@@ -3,12 +3,18 @@ import { Client, Connection } from '@temporalio/client';
 import { buildApp, type HiveApp } from '../api/app.js';
 import { refuseUnsafeBinding } from '../auth/binding.js';
 import { finalStatuses } from '../cells/status.js';
-import type { HiveConfig, Workspace } from '../config/env.js';
+import { ConfigError, type HiveConfig, type Workspace } from '../config/env.js';
 import { openWorkspaceRegistry } from '../config/workspaces.js';
 import { stopDatabaseServers } from '../databases/server.js';
 import { createDb, type Db } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
 import { ensurePools } from '../pools/index.js';
+import {
+  declaredServicesFrom,
+  type HiveProxy,
+  refuseUnsafeProxyBinding,
+  startProxy,
+} from '../proxy/index.js';
 import { createConfigLoader } from '../templates/loader.js';
 import { useTemporalServer } from '../temporal/devServer.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../worker/index.js';
@@ -22,6 +28,10 @@ export interface StackParts {
 
 export interface RunningStack {
   apiUrl?: string;
+  /** The cells' reverse proxy (with the API, unless HIVE_PROXY_PORT=off): src/proxy. */
+  proxy?: HiveProxy;
+  /** `http://<cell>.<domain>:<port>` with placeholders, for the start-up lines. */
+  proxyUrl?: string;
   temporalAddress: string;
   temporalUiUrl?: string;
   /** The task queue of this host's activities (the shared one when `hive up` runs alone). */
@@ -58,6 +68,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
     const db: Db = createDb(config.databaseUrl);
     stops.push(() => db.$disconnect());
     if (parts.api) await refuseUnsafeBinding(db, config.host);
+    if (parts.api && config.proxy) await refuseUnsafeProxyBinding(db, config.proxy.host);
 
     const server = parts.embeddedTemporal
       ? await useTemporalServer({
@@ -81,6 +92,30 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
       remember: config.workspacesFromCwd ? config.workspaces[0] : undefined,
     });
 
+    // The cells' proxy runs with the API (a cell's URLs need a running Hive anyway), before the
+    // worker, whose activities write its URLs into .hive/env and the prompt.
+    let proxy: HiveProxy | undefined;
+    let apiPort: number | undefined;
+    if (parts.api && config.proxy) {
+      const options = {
+        db,
+        hostId: config.hostId,
+        ...config.proxy,
+        declaredServices: declaredServicesFrom(configs, () => workspaces.list),
+        forbiddenPorts: () => [config.port, ...(apiPort ? [apiPort] : [])],
+      };
+      const p = await startProxy(options).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EADDRINUSE') throw error;
+        const why = `port ${options.port} of the cells' proxy is in use`;
+        if (config.proxy?.fixed) throw new ConfigError(`${why} (HIVE_PROXY_PORT): choose another, or off`);
+        // The default next to the API's is only a default: take a free one, and say so.
+        log(`${why}; it takes a free port (set HIVE_PROXY_PORT to keep one)`);
+        return startProxy({ ...options, port: 0 });
+      });
+      proxy = p;
+      stops.push(() => p.close());
+    }
+
     let worker: HiveWorker | undefined;
     if (parts.worker) {
       worker = await createHiveWorker({
@@ -100,6 +135,8 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           logMaxBytes: config.logMaxBytes,
           dependencyCache: config.dependencyCache,
           dataDir: config.dataDir,
+          // Only the proxy of this process reaches this host's cells (docs/proxy.md).
+          publicUrls: proxy?.address,
         },
         // `hive up` is one host, `hive worker --host <id>` one of several (docs/hosts.md).
         host: { id: config.hostId, ...config.hosts, alone: parts.embeddedTemporal },
@@ -138,6 +175,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           hostGraceMs: config.hosts.graceMs,
           temporalUiUrl: 'uiUrl' in server ? server.uiUrl : undefined,
           dataDir: config.dataDir,
+          proxy: proxy?.address,
         },
         { logger: { level: config.logLevel } },
       );
@@ -146,6 +184,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
+      apiPort = port;
       apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       // Warm pools live in Temporal and survive anything; this starts those of templates new to it.
       void ensurePools({ client, taskQueue: config.temporal.taskQueue, configs }, workspaces.list).catch(
@@ -154,6 +193,8 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
     }
     return {
       apiUrl,
+      proxy,
+      proxyUrl: proxy && `http://<service>.<cell>.${proxy.address.domain}:${proxy.address.port}`,
       temporalAddress: server.address,
       temporalUiUrl: 'uiUrl' in server ? server.uiUrl : undefined,
       hostTaskQueue: worker?.hostTaskQueue,

@@ -12,6 +12,7 @@ import { endCellCgroup } from '../../src/cgroups/cell.js';
 import type { Workspace } from '../../src/config/env.js';
 import { stopDatabaseServers } from '../../src/databases/server.js';
 import { createDb, type Db } from '../../src/db/client.js';
+import type { ProxyAddress } from '../../src/proxy/names.js';
 import { type ConfigLoader, createConfigLoader } from '../../src/templates/loader.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../../src/worker/index.js';
 import { createGitRepo } from './gitRepo.js';
@@ -127,6 +128,8 @@ export async function createHarness(
     logMaxBytes?: number;
     /** Another Temporal server than the run's dev server (the several-hosts tests' production one). */
     temporalAddress?: string;
+    /** Where the cells' proxy will listen (test/proxy.test.ts starts it): URLs in views and .hive/env. */
+    proxy?: ProxyAddress;
   } = {},
 ): Promise<Harness> {
   installWorkerRuntime('ERROR');
@@ -154,6 +157,7 @@ export async function createHarness(
             notifyRetryMs: options.notifyRetryMs,
             logMaxBytes: options.logMaxBytes,
             dataDir: dir,
+            publicUrls: options.proxy,
           },
           workflowBundlePath: inject('workflowBundlePath'),
           wrapActivities: options.faults ? injectFaults(options.faults) : undefined,
@@ -168,6 +172,7 @@ export async function createHarness(
     configs,
     preserveFailedForMs: options.preserveFailedForMs,
     workflowHistoryLimit: options.historyLimit,
+    proxy: options.proxy,
   });
   return {
     db,

@@ -14,6 +14,7 @@ import {
   IdempotencyKey,
 } from '../../cells/schema.js';
 import { cellDetail, toAccepted, toRecord } from '../../cells/views.js';
+import { cellPublicUrl } from '../../proxy/names.js';
 import { cellLogRedactor } from '../../secrets/known.js';
 import type { ApiDeps } from '../deps.js';
 import { requireVisibleCell, scoped, scopeFilter, unknownWorkspace } from '../guards.js';
@@ -132,8 +133,17 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           },
           orderBy: { createdAt: 'desc' },
           take: limit,
+          include: { services: { select: { port: true } } },
         });
-        return { cells: cells.map(toRecord) };
+        const { proxy } = deps;
+        return {
+          cells: cells.map((cell) =>
+            toRecord(
+              cell,
+              proxy && cell.services.some((s) => s.port !== null) ? cellPublicUrl(proxy, cell.id) : null,
+            ),
+          ),
+        };
       },
     );
 
@@ -150,13 +160,18 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       },
       async (request) => {
         await requireVisibleCell(deps, request.params.id, request.principal);
-        const cell = await cellDetail(deps.db, request.params.id, async (workspaceId, templateId) => {
-          const workspace = deps.workspaces.find((w) => w.id === workspaceId);
-          const loaded = workspace ? await deps.configs.load(workspace.path) : undefined;
-          return loaded?.ok
-            ? loaded.templates.find((t) => t.id === templateId)?.resources.provisionSeconds
-            : undefined;
-        });
+        const cell = await cellDetail(
+          deps.db,
+          request.params.id,
+          async (workspaceId, templateId) => {
+            const workspace = deps.workspaces.find((w) => w.id === workspaceId);
+            const loaded = workspace ? await deps.configs.load(workspace.path) : undefined;
+            return loaded?.ok
+              ? loaded.templates.find((t) => t.id === templateId)?.resources.provisionSeconds
+              : undefined;
+          },
+          deps.proxy,
+        );
         if (!cell) throw cellNotFound(request.params.id);
         return cell;
       },

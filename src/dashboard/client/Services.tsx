@@ -48,6 +48,13 @@ export function ServiceTable(props: {
               ) : (
                 <span class="muted">{s.port ? `port ${s.port}` : '—'}</span>
               )}
+              {s.publicUrl && (
+                <div class="small">
+                  <a href={s.publicUrl} target="_blank" rel="noreferrer" class="mono" data-public-url>
+                    {s.publicUrl}
+                  </a>
+                </div>
+              )}
             </td>
             <td class="controls">
               {(['stop', 'start', 'restart'] as const).map((command) => (
