@@ -7,6 +7,7 @@ import { createPoolsActivities } from '../pools/activities.js';
 import type { ProxyAddress } from '../proxy/names.js';
 import { createHostSupervisor, type HostSupervisor, type TellCell } from '../supervision/supervisor.js';
 import type { ConfigLoader } from '../templates/loader.js';
+import type { IdlePolicy } from '../templates/schema.js';
 import { createEnvironmentActivities } from './environment.js';
 import { createHostsActivities } from './hosts.js';
 import { createNotifyActivities } from './notify.js';
@@ -40,6 +41,8 @@ export interface ActivityDeps {
   dependencyCache?: PruneLimits;
   /** After this long without a heartbeat a host takes no cells and is declared lost (HIVE_HOST_GRACE_MS). */
   hostGraceMs?: number;
+  /** The idle policy of templates that have none (HIVE_IDLE_AFTER_MS, HIVE_IDLE_MODE); none: never. */
+  idle?: IdlePolicy;
   /** The cells' proxy of this process (src/proxy): `<SVC>_PUBLIC_URL` in `.hive/env`; none without. */
   publicUrls?: ProxyAddress;
 }

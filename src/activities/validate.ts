@@ -9,6 +9,7 @@ import { databaseTarget } from '../databases/cellDatabases.js';
 import { serverPaths } from '../databases/server.js';
 import type { Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
+import type { IdlePolicy } from '../templates/schema.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { enabledServices, portsOf, primaryPortName } from '../templates/model.js';
 import type { ServiceSpec } from '../templates/schema.js';
@@ -25,6 +26,8 @@ export interface ValidateDeps {
   host: string;
   /** Where the workspaces' database servers keep their data. */
   dataDir: string;
+  /** This host's idle policy for templates without their own (HIVE_IDLE_AFTER_MS). */
+  idle?: IdlePolicy;
 }
 
 /** How long the API's dry run of a request counts as the host checks of its first plan. */
@@ -54,7 +57,7 @@ function servicePlan(name: string, spec: ServiceSpec, databases: string[]): Serv
   };
 }
 
-export function createValidateActivities({ db, steps, workspaces, configs, host, dataDir }: ValidateDeps) {
+export function createValidateActivities({ db, steps, workspaces, configs, host, dataDir, idle }: ValidateDeps) {
   /** The request (from its record) against the workspace's current config: the plan, or why not. */
   async function planCell(cellId: string, restoring = false, fresh = false): Promise<CellPlan> {
     const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
@@ -116,6 +119,8 @@ export function createValidateActivities({ db, steps, workspaces, configs, host,
       includePatterns: t.includePatterns,
       ignorePatterns: t.ignorePatterns,
       resources: { cpu: t.resources.cpu, memoryMb: t.resources.memoryMb },
+      // The template's idle policy, else this host's (HIVE_IDLE_AFTER_MS), else none.
+      ...((t.idle ?? idle) ? { idle: t.idle ?? idle } : {}),
       services: enabledServices(t, result.options).map(([name, spec]) =>
         servicePlan(name, spec, Object.keys(t.databases)),
       ),

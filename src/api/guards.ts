@@ -77,6 +77,7 @@ const verbs: Record<CellAction, string> = {
   service: 'given service commands',
   cleanup: 'cleaned up',
   restore: 'restored',
+  resume: 'resumed',
 };
 
 /**

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { Failure } from './failure.js';
 import { StoredNotifyTarget } from './notifyTargetSchema.js';
-import { ArchiveRecord } from './schema.js';
+import { ArchiveRecord, Suspension } from './schema.js';
 
 /** `Cell.options`: the option values as validated when the cell was requested. */
 export const OptionsColumn = z.record(z.string(), z.unknown());
@@ -15,6 +15,8 @@ export const TextListColumn = z.array(z.string());
 export const ArchiveColumn = ArchiveRecord;
 /** `Cell.failure`: why the cell failed (the one failure shape from activity to API). */
 export const FailureColumn = Failure;
+/** `Cell.suspended`: why, since when and how an idle cell is suspended. */
+export const SuspendedColumn = Suspension;
 /** `Cell.notify`: the target without its secret (which has its own column, `notifySecret`). */
 export const NotifyColumn = StoredNotifyTarget;
 

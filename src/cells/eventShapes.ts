@@ -18,6 +18,8 @@ export const cellActionNames = [
   'archive',
   'restore',
   'service',
+  /** Wake a suspended cell (`by`: the person, or `proxy` for a request through its URLs). */
+  'resume',
   /** A warm pool let its cell go (`by: pool`): archived with discard, or cancelled while provisioning. */
   'recycle',
 ] as const;

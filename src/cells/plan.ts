@@ -73,6 +73,8 @@ export interface CellPlan {
   services: ServicePlan[];
   /** The template's limits, enforced by the cell's cgroup (src/cgroups; absent in older plans). */
   resources?: { cpu?: number; memoryMb?: number };
+  /** When the cell is suspended for being idle (the template's, else the host's; absent: never). */
+  idle?: { afterMs: number; mode: 'freeze' | 'stop'; cpuPercent: number };
   /** Set when the cell is restored: the worktree comes back from what its archive kept. */
   restore?: RestorePoint;
 }
@@ -167,9 +169,11 @@ export interface ServiceCall extends ReadyCell {
 }
 
 /** Reported by supervision when a service needs attention. */
+/** What the host's supervisor reports: a service exited or turned unhealthy, or the cell is idle. */
 export interface ServiceEvent {
+  /** The service; for `idle`, the cell's main service (the whole cell is meant). */
   service: string;
-  kind: 'exited' | 'unhealthy';
+  kind: 'exited' | 'unhealthy' | 'idle';
   exitCode: number | null;
   detail: string;
 }

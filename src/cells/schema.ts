@@ -192,6 +192,15 @@ export const NotificationView = z.object({
 });
 export type NotificationView = z.infer<typeof NotificationView>;
 
+/** Why and since when a cell is suspended, and how (docs/lifecycle.md#idle-cells); `Cell.suspended`. */
+export const Suspension = z.object({
+  since: z.string().describe('When it was suspended (ISO 8601)'),
+  why: z.string().describe('What the supervisor saw: how long nothing went on'),
+  mode: z.enum(['freeze', 'stop']).describe('Its processes frozen (memory kept), or its services stopped'),
+  fallback: z.string().optional().describe('Why it was stopped when its policy said freeze'),
+});
+export type Suspension = z.infer<typeof Suspension>;
+
 export const CellDetail = CellRecord.extend({
   worktreePath: z.string().nullable(),
   branch: z.string().nullable(),
@@ -221,6 +230,9 @@ export const CellDetail = CellRecord.extend({
   ),
   prompt: z.object({ path: z.string(), content: z.string() }).nullable(),
   failure: Failure.nullable(),
+  suspended: Suspension.nullable().describe(
+    'Set while the cell is suspended for being idle; a request through its URLs or POST /cells/:id/resume wakes it',
+  ),
   archive: ArchiveRecord.nullable().describe(
     'What the last removal of the worktree saved and where (POST /cells/:id/restore brings it back)',
   ),

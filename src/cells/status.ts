@@ -6,6 +6,7 @@ export const cellStatuses = [
   'provisioning',
   'ready',
   'degraded',
+  'suspended',
   'failed',
   'lost',
   'rolling_back',
@@ -25,6 +26,7 @@ export type CellStatus = (typeof cellStatuses)[number];
 export const restingStatuses: readonly CellStatus[] = [
   'ready',
   'degraded',
+  'suspended',
   'failed',
   'lost',
   'rolled_back',
@@ -56,6 +58,12 @@ export const provisioningStatuses: readonly CellStatus[] = ['pending', 'queued',
 /** Serving: its services run (degraded: one is down and being restarted, the rest still serve). */
 export const liveStatuses: readonly CellStatus[] = ['ready', 'degraded'];
 
+/**
+ * On its host, with its processes (frozen, or its services stopped, while suspended): what a host
+ * restart asks to be watched or woken again, and what placement counts against the host.
+ */
+export const placedStatuses: readonly CellStatus[] = [...liveStatuses, 'suspended'];
+
 /** Being undone or undone: rolled back, cancelled, archived, or a clean-up that failed. */
 export const undoingStatuses: readonly CellStatus[] = [
   'rolling_back',
@@ -78,7 +86,7 @@ export const explainedStatuses: readonly CellStatus[] = [
 export const statusIn = (group: readonly CellStatus[], status: string): boolean =>
   (group as readonly string[]).includes(status);
 
-export const cellActions = ['cancel', 'retry', 'archive', 'service', 'cleanup', 'restore'] as const;
+export const cellActions = ['cancel', 'retry', 'archive', 'service', 'cleanup', 'restore', 'resume'] as const;
 export type CellAction = (typeof cellActions)[number];
 
 /** What a person may do to a cell in each state (the API answers 409 for anything else). */
@@ -89,6 +97,8 @@ export const allowedActions: Record<CellStatus, CellAction[]> = {
   provisioning: ['cancel'],
   ready: ['archive', 'service'],
   degraded: ['archive', 'service'],
+  // Idle, its processes frozen or its services stopped: a request through its URLs or `resume` wakes it.
+  suspended: ['resume', 'archive'],
   failed: ['retry', 'cancel'],
   // Its host stopped answering: everything it has is kept there; it resumes when the host returns.
   // Cancel and archive are obeyed then (the clean-up runs on that host).

@@ -7,6 +7,7 @@ import {
   readColumn,
   readNotifyColumn,
   readStepDetail,
+  SuspendedColumn,
 } from './columns.js';
 import { estimateEta } from './eta.js';
 import { displayUrl } from './notifications.js';
@@ -111,6 +112,7 @@ export async function cellDetail(
     })),
     prompt: cell.prompt ? { path: cell.prompt.path, content: cell.prompt.content } : null,
     failure: cell.failure ? readColumn('Cell.failure', FailureColumn, cell.failure) : null,
+    suspended: cell.suspended ? readColumn('Cell.suspended', SuspendedColumn, cell.suspended) : null,
     archive: cell.archive ? readColumn('Cell.archive', ArchiveColumn, cell.archive) : null,
     notify: notifyView(cell.notify, cell.notifySecret !== null),
     notifications: cell.notifications.map((n) => ({

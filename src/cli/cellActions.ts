@@ -6,7 +6,7 @@ import { act } from './connection.js';
 import { out as c, print, printJson } from './output.js';
 import { printDetail } from './summary.js';
 
-// `hive cells cancel|retry|restore|cleanup|archive` and the service commands (restart, stop,
+// `hive cells cancel|retry|restore|cleanup|resume|archive` and the service commands (restart, stop,
 // start): lifecycle actions through the API, followed to their outcome where that is the point.
 
 export function registerCellActionCommands(cells: Command): void {
@@ -18,7 +18,7 @@ export function registerCellActionCommands(cells: Command): void {
 /** Waits for the state a lifecycle action leads to: one recorded after the action was accepted. */
 const changedSince = (before: CellDetail) => (cell: CellDetail) => cell.updatedAt !== before.updatedAt;
 
-/** Cancel, retry, restore and cleanup: one request each, followed (retry, restore) or not. */
+/** Cancel, retry, restore, cleanup and resume: one request each, followed (retry, restore, resume) or not. */
 function lifecycleCommands(cells: Command): void {
   const lifecycle = (
     name: string,
@@ -59,6 +59,7 @@ function lifecycleCommands(cells: Command): void {
     true,
   );
   lifecycle('cleanup', 'Run a failed clean-up again', (k, id) => k.cleanup(id), false);
+  lifecycle('resume', 'Wake a suspended cell, and follow it until it serves', (k, id) => k.resume(id), true);
 }
 
 /** `hive cells archive <id>`: followed until the work is saved and the cell archived. */

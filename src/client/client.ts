@@ -135,6 +135,11 @@ export function createHiveClient(options: HiveClientOptions = {}) {
       return http.json('POST', path('cells', id, 'retry'));
     },
 
+    /** Wakes a suspended cell (its processes thawed, or its services started again). */
+    resume(id: string): Promise<CellAccepted> {
+      return http.json('POST', path('cells', id, 'resume'));
+    },
+
     /** Runs a failed clean-up again. */
     cleanup(id: string): Promise<CellAccepted> {
       return http.json('POST', path('cells', id, 'cleanup'));

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PASS_ENV_ENTRY } from '../activities/processEnv.js';
 import { parseNotifyAllowList } from '../cells/notifyAddress.js';
 import { DEFAULT_HOST_GRACE_MS, DEFAULT_HOST_HEARTBEAT_MS } from '../hosts/registry.js';
+import { IdlePolicy } from '../templates/schema.js';
 import { defaultDataDir } from './paths.js';
 import { defaultWorkspaceId, parseWorkspaces, repositoryOf } from './repositories.js';
 
@@ -121,6 +122,20 @@ export function envSchema(cwd: string, env: NodeJS.ProcessEnv = process.env) {
         .min(1)
         .default(64)
         .describe("A service's log past this size is rotated to <log>.1 (one previous file kept)"),
+      HIVE_IDLE_AFTER_MS: z.coerce
+        .number({ error: 'a number of milliseconds' })
+        .int()
+        .min(1_000)
+        .optional()
+        .describe(
+          'Suspend a live cell idle this long, unless its template sets its own `idle` (unset: never)',
+        ),
+      HIVE_IDLE_MODE: z
+        .enum(['freeze', 'stop'])
+        .default('freeze')
+        .describe(
+          'How this host suspends an idle cell by HIVE_IDLE_AFTER_MS: freeze its processes, or stop its services',
+        ),
       HIVE_NOTIFY_RETRY_MS: z.coerce
         .number({ error: 'a number of milliseconds' })
         .int()
@@ -243,6 +258,10 @@ export function envSchema(cwd: string, env: NodeJS.ProcessEnv = process.env) {
         stopGraceMs: env.HIVE_STOP_GRACE_MS,
         notifyRetryMs: env.HIVE_NOTIFY_RETRY_MS,
         logMaxBytes: env.HIVE_LOG_MAX_MB * 1024 * 1024,
+        idle:
+          env.HIVE_IDLE_AFTER_MS === undefined
+            ? undefined
+            : IdlePolicy.parse({ afterMs: env.HIVE_IDLE_AFTER_MS, mode: env.HIVE_IDLE_MODE }),
         dependencyCache: {
           maxBytes: env.HIVE_DEPS_CACHE_MAX_MB * 1024 * 1024,
           maxAgeMs: env.HIVE_DEPS_CACHE_MAX_AGE_DAYS * 24 * 60 * 60 * 1000,

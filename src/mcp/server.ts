@@ -189,18 +189,23 @@ export function createHiveMcpServer(hive: HiveClient): McpServer {
       'Resumes a failed (preserved) cell at its failed step, after you fixed the cause.',
     ],
     ['cancel_cell', 'cancel', 'Cancels provisioning and rolls the cell back, or rolls back a failed cell.'],
+    [
+      'resume_cell',
+      'resume',
+      'Wakes a suspended (idle) cell: its processes thawed, or its services started again.',
+    ],
   ] as const) {
     server.registerTool(
       name,
       {
-        title: `${action === 'retry' ? 'Retry' : 'Cancel'} a cell`,
+        title: `${{ retry: 'Retry', cancel: 'Cancel', resume: 'Wake' }[action]} a cell`,
         description: `${text} Returns once it has begun; wait_for_cell follows it.`,
         inputSchema: z.object({ id: cellId }),
         annotations: { readOnlyHint: false, destructiveHint: action === 'cancel' },
       },
       tool(async ({ id }: { id: string }) => {
         const before = (await hive.getCell(id)).status;
-        const accepted = action === 'retry' ? await hive.retry(id) : await hive.cancel(id);
+        const accepted = await hive[action](id);
         const status = await leaving(hive, id, before);
         return answer(`Cell ${id}: ${action} accepted, now ${status}; wait_for_cell follows it.`, {
           ...accepted,

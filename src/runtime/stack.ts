@@ -15,6 +15,7 @@ import {
   refuseUnsafeProxyBinding,
   startProxy,
 } from '../proxy/index.js';
+import { createWaker } from '../proxy/wake.js';
 import { createConfigLoader } from '../templates/loader.js';
 import { useTemporalServer } from '../temporal/devServer.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../worker/index.js';
@@ -133,6 +134,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           stopGraceMs: config.stopGraceMs,
           notifyRetryMs: config.notifyRetryMs,
           logMaxBytes: config.logMaxBytes,
+          idle: config.idle,
           dependencyCache: config.dependencyCache,
           dataDir: config.dataDir,
           // Only the proxy of this process reaches this host's cells (docs/proxy.md).
@@ -158,6 +160,12 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
       const connection = worker?.connection ?? (await Connection.connect({ address: server.address }));
       if (!worker) stops.push(() => (connection as Connection).close());
       const client = new Client({ connection, namespace: config.temporal.namespace });
+      if (proxy) {
+        // The first request to a suspended cell wakes it; every request counts as activity.
+        const waker = createWaker({ db, client, proxy });
+        proxy.setBeforeForward(waker.beforeForward);
+        stops.push(async () => waker.stop());
+      }
       app = await buildApp(
         {
           db,

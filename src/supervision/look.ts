@@ -29,7 +29,7 @@ export interface LookDeps {
 /** One watched service: what it derives from its plan once, and its record as it was when watching began. */
 export interface WatchedService {
   ctx: ServiceContext;
-  row: { id: string; pid: number | null; startTicks: string | null; status: string };
+  row: { id: string; pid: number | null; pgid: number | null; startTicks: string | null; status: string };
   /** Failed probes in a row. */
   failures: number;
 }
@@ -59,9 +59,8 @@ export async function servicesToWatch(
   return contexts.flatMap((ctx) => {
     const row = rows.get(ctx.name);
     if (!row || row.status === 'stopped' || row.status === 'completed') return [];
-    return [
-      { ctx, row: { id: row.id, pid: row.pid, startTicks: row.startTicks, status: row.status }, failures: 0 },
-    ];
+    const { id, pid, pgid, startTicks, status } = row;
+    return [{ ctx, row: { id, pid, pgid, startTicks, status }, failures: 0 }];
   });
 }
 

@@ -5,6 +5,7 @@
 // do about an event (its restart policy); people's commands still go through the workflow.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceEvent } from '../cells/plan.js';
+import { IDLE_EVERY_LOOKS, type IdleWatch, idleReason, idleSoFar } from './idle.js';
 import { type LookDeps, lookAt, type WatchedService } from './look.js';
 
 /** How often each watched service's process is looked at (a read of /proc). */
@@ -23,6 +24,8 @@ interface CellWatch {
   services: WatchedService[];
   /** Looks so far (drives probe and rotation cadence). */
   looks: number;
+  /** Its idle policy and what was last seen going on (none: never suspended). */
+  idle?: IdleWatch;
 }
 
 export interface HostSupervisorDeps extends LookDeps {
@@ -31,8 +34,8 @@ export interface HostSupervisorDeps extends LookDeps {
 }
 
 export interface HostSupervisor {
-  /** Watches a cell's services from now on, in place of any earlier watch of it. */
-  watch(cellId: string, watch: number, services: WatchedService[]): void;
+  /** Watches a cell's services (and its idleness) from now on, in place of any earlier watch of it. */
+  watch(cellId: string, watch: number, services: WatchedService[], idle?: IdleWatch): void;
   /** Ends the watch of a cell (a command is about to change its services, or it is going away). */
   forget(cellId: string): void;
   /** Cells watched now. */
@@ -57,11 +60,30 @@ export function createHostSupervisor(deps: HostSupervisorDeps): HostSupervisor {
         return null;
       });
       if (!event || !current()) continue;
-      // Reported once: the workflow decides, then asks for a new watch.
-      cells.delete(entry.cellId);
-      await deliver({ cellId: entry.cellId, report: { ...event, watch: entry.watch }, attempts: 0 });
-      return;
+      return report(entry, event);
     }
+    if (entry.idle && count % IDLE_EVERY_LOOKS === IDLE_EVERY_LOOKS - 1) {
+      const groups = entry.services.flatMap((s) => (s.row.pgid ? [s.row.pgid] : []));
+      const idleMs = await idleSoFar(deps.db, entry.cellId, entry.idle, groups).catch((error: unknown) => {
+        console.warn(`idleness of ${entry.cellId}: ${String(error)}`);
+        return 0;
+      });
+      if (idleMs >= entry.idle.policy.afterMs && current()) {
+        const detail = idleReason(entry.idle, idleMs);
+        return report(entry, {
+          service: entry.services[0]?.ctx.name ?? '',
+          kind: 'idle',
+          exitCode: null,
+          detail,
+        });
+      }
+    }
+  }
+
+  /** Reported once: the workflow decides, then asks for a new watch. */
+  async function report(entry: CellWatch, event: ServiceEvent): Promise<void> {
+    cells.delete(entry.cellId);
+    await deliver({ cellId: entry.cellId, report: { ...event, watch: entry.watch }, attempts: 0 });
   }
 
   async function deliver(item: (typeof undelivered)[number]): Promise<void> {
@@ -88,8 +110,8 @@ export function createHostSupervisor(deps: HostSupervisorDeps): HostSupervisor {
   })();
 
   return {
-    watch(cellId, watch, services) {
-      cells.set(cellId, { cellId, watch, services, looks: 0 });
+    watch(cellId, watch, services, idle) {
+      cells.set(cellId, { cellId, watch, services, looks: 0, idle });
     },
     forget(cellId) {
       cells.delete(cellId);

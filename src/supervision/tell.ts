@@ -1,7 +1,7 @@
 // How the host's supervisor reaches cells' workflows: a signal per event, and, when a worker starts,
 // one signal per live cell of its host asking for the watch again (its supervisor starts empty).
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { liveStatuses } from '../cells/status.js';
+import { placedStatuses } from '../cells/status.js';
 import { cellWorkflowId } from '../cells/workflowIds.js';
 import type { Db } from '../db/client.js';
 import { serviceEventSignal, superviseSignal } from '../workflows/control.js';
@@ -21,12 +21,12 @@ export function tellCellWorkflow(client: Client): TellCell {
 }
 
 /**
- * Asks every live cell placed on this host (or on no host: the one-process deployment) to have its
+ * Asks every live (or suspended) cell placed on this host (or on no host: the one-process deployment) to have its
  * watch asked again. Returns how many were asked.
  */
 export async function rewatchLiveCells(client: Client, db: Db, host: string): Promise<number> {
   const cells = await db.cell.findMany({
-    where: { status: { in: [...liveStatuses] }, OR: [{ host }, { host: null }] },
+    where: { status: { in: [...placedStatuses] }, OR: [{ host }, { host: null }] },
     select: { id: true },
   });
   const outcomes = await Promise.allSettled(

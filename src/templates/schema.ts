@@ -109,6 +109,26 @@ export const Resources = strictObject({
 });
 
 /**
+ * When a live cell with nothing going on is suspended (docs/lifecycle.md#idle-cells): no request
+ * through its URLs (the proxy), its processes under `cpuPercent` of a core, and no command, for
+ * `afterMs`. `freeze` stops its processes where they are (cgroup freezer: zero CPU, memory kept, wakes
+ * in milliseconds; a host without the freezer stops them instead); `stop` stops its services (memory
+ * freed; waking starts them again). The first request through its URLs, `hive cells resume`, the
+ * dashboard or MCP wake it.
+ */
+export const IdlePolicy = strictObject({
+  afterMs: z.number().int().min(1_000).describe('Idle this long (ms) before the cell is suspended'),
+  mode: z.enum(['freeze', 'stop']).default('freeze').describe('Freeze the processes, or stop the services'),
+  cpuPercent: z
+    .number()
+    .min(0)
+    .max(100)
+    .default(5)
+    .describe("Above this share of a core (its processes' CPU), the cell counts as busy"),
+});
+export type IdlePolicy = z.infer<typeof IdlePolicy>;
+
+/**
  * A warm pool: cells provisioned in advance at the workspace's base commit with the template's
  * default options, each claimed by a request that matches (docs/templates.md#warm-pools).
  */
@@ -136,6 +156,7 @@ export const TemplateSpec = strictObject({
   agent: z.record(z.string(), z.unknown()).optional().describe('Agent identifiers, passed through'),
   requirements: Requirements.default({ executables: {} }),
   resources: Resources.default({}),
+  idle: IdlePolicy.optional().describe('Suspend the cell when nothing goes on in it for a while'),
   options: z.record(name, OptionSpec).default({}),
   pool: Pool.optional().describe(
     'Keep this many cells provisioned in advance (default options, the base commit) for requests to claim',

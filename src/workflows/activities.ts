@@ -154,6 +154,20 @@ export function cellActivities(hostTaskQueue: string | undefined) {
         ),
         [{ ...cell, ignore, watch: number }],
       ),
+    suspendCell: (cell: ReadyCell, mode: 'freeze' | 'stop', why: string) =>
+      host.suspendCell.executeWithOptions(
+        summary(
+          mode === 'freeze'
+            ? `suspend: freeze its processes (${why})`
+            : `suspend: stop its services (${why})`,
+        ),
+        [{ ...cell, mode, why }],
+      ),
+    wakeCell: (cell: ReadyCell, mode: 'freeze' | 'stop') =>
+      host.wakeCell.executeWithOptions(
+        summary(mode === 'freeze' ? 'wake: thaw its processes' : 'wake: start its services again'),
+        [{ ...cell, mode }],
+      ),
     watchServices: (cell: ReadyCell, ignore: string[]) =>
       watcher.watchServices.executeWithOptions(summary('supervise services'), [{ ...cell, ignore }]),
   };

@@ -42,6 +42,9 @@ export const serviceEventSignal = defineSignal<[ServiceEvent & { watch: number }
  */
 export const superviseSignal = defineSignal('supervise');
 
+/** Wake a suspended cell (its first proxied request, `hive cells resume`, the dashboard, MCP). */
+export const wakeSignal = defineSignal('wake');
+
 /**
  * Every signal and update name a workflow of Hive's obeys: a cell's notify target may never be
  * signalled under one of them (src/cells/notifyTargets.ts), whatever workflow it names.
@@ -59,4 +62,5 @@ export const hiveSignalNames: readonly string[] = [
   hostSignal,
   serviceEventSignal,
   superviseSignal,
+  wakeSignal,
 ].map((definition) => definition.name);

@@ -12,6 +12,7 @@ import {
   serviceEventSignal,
   serviceSignal,
   superviseSignal,
+  wakeSignal,
 } from './control.js';
 import type { Control } from './state.js';
 
@@ -31,6 +32,7 @@ export function listen(resumed: ReadyCell | undefined): Control {
     live: resumed,
     serviceEvents: [],
     rewatch: false,
+    wake: false,
   };
   setHandler(cancelSignal, () => {
     if (control.live) {
@@ -65,6 +67,9 @@ export function listen(resumed: ReadyCell | undefined): Control {
   });
   setHandler(superviseSignal, () => {
     control.rewatch = true;
+  });
+  setHandler(wakeSignal, () => {
+    control.wake = true;
   });
   setHandler(
     archiveUpdate,

@@ -16,9 +16,9 @@ import { type CellActivities, serviceCall } from './activities.js';
 import { cleanUp } from './cleanup.js';
 import { hostLostFailure, waitForHost } from './hostLoss.js';
 import { Patch } from './patches.js';
-import { type Compensation, Saga, undoAll } from './saga.js';
-import { startServices } from './startServices.js';
+import { type Compensation, undoAll } from './saga.js';
 import type { Control, LiveState, ProvisionCellInput, ProvisionCellResult, ServiceAction } from './state.js';
+import { sleepUntilWoken, startWanted, suspend, wake } from './suspend.js';
 
 /** History bound: past this many events the workflow continues as new with its state. */
 const MAX_HISTORY_EVENTS = 2_000;
@@ -36,6 +36,7 @@ export async function live(
   const { cellId } = input;
   control.state = state;
   for (;;) {
+    if (state.suspended && !control.hostLost) await sleepUntilWoken(act, state, control, cellId);
     for (let command = control.commands.shift(); command; command = control.commands.shift()) {
       await obey(act, state, command.service, command.action);
     }
@@ -63,7 +64,8 @@ export async function live(
     const event = patched(Patch.hostSupervision)
       ? await superviseOnHost(act, state, control)
       : await superviseUntilInterrupted(act, state, control);
-    if (event) await untilInterrupted(control, () => recover(act, state, cellId, event));
+    if (event?.kind === 'idle') await suspend(act, state, control, cellId, event.detail);
+    else if (event) await untilInterrupted(control, () => recover(act, state, cellId, event));
   }
 }
 
@@ -170,17 +172,10 @@ async function superviseUntilInterrupted(
  */
 async function resume(act: CellActivities, state: LiveState, cellId: string) {
   await act.setStatus(cellId, 'degraded', null);
-  const { plan } = state.cell;
-  const wanted = (name: string) => !state.stopped.includes(name);
-  const services = plan.services
-    .filter((s) => wanted(s.name))
-    .map((s) => ({
-      ...s,
-      dependsOn: Object.fromEntries(Object.entries(s.dependsOn).filter(([d]) => wanted(d))),
-    }));
   try {
-    // In dependency order, as provisioning started them; their stops are the live phase's own.
-    await startServices(act, new Saga(), { ...state.cell, plan: { ...plan, services } });
+    // Suspended when its host went: thawed first (the services below start anyway).
+    await wake(act, state, { start: false });
+    await startWanted(act, state);
     await act.setStatus(cellId, state.stopped.length === 0 ? 'ready' : 'degraded');
   } catch (error) {
     log.warn('a service did not come back with its host', { cellId, error });

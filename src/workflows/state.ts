@@ -60,6 +60,8 @@ export interface LiveState {
   handedOver?: boolean;
   /** The number of the host supervisor's latest watch of the cell (events of older ones are stale). */
   watch?: number;
+  /** Set while the cell is suspended for being idle: how (its processes frozen, or its services stopped). */
+  suspended?: 'freeze' | 'stop';
 }
 
 export type ServiceAction = 'stop' | 'start' | 'restart';
@@ -85,4 +87,6 @@ export interface Control {
   serviceEvents: Array<ServiceEvent & { watch: number }>;
   /** A worker of the cell's host started: its supervisor must be asked to watch the cell again. */
   rewatch: boolean;
+  /** Someone asked a suspended cell to wake (a request through its URLs, `resume`). */
+  wake: boolean;
 }

@@ -5,6 +5,7 @@ import type { StepRecorder } from '../steps.js';
 import { createServiceControl } from './control.js';
 import { createReadiness } from './readiness.js';
 import { createSupervision } from './supervision.js';
+import { createSuspension } from './suspension.js';
 
 export interface ServicesDeps {
   db: Db;
@@ -24,5 +25,6 @@ export function createServicesActivities(deps: ServicesDeps) {
     ...createServiceControl(deps),
     ...createReadiness(deps),
     ...createSupervision(deps),
+    ...createSuspension(deps),
   };
 }

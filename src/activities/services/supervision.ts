@@ -1,5 +1,6 @@
 import type { ReadyCell, ServiceEvent } from '../../cells/plan.js';
 import type { Db } from '../../db/client.js';
+import { idleWatch } from '../../supervision/idle.js';
 import { lookAt, servicesToWatch } from '../../supervision/look.js';
 import type { HostSupervisor } from '../../supervision/supervisor.js';
 import type { ExitRegistry } from '../processes.js';
@@ -40,7 +41,8 @@ export function createSupervision({
       call: ReadyCell & { ignore: string[]; watch: number },
     ): Promise<{ watching: number }> {
       const services = await servicesToWatch(db, call);
-      supervisor.watch(call.plan.cellId, call.watch, services);
+      // Asked after every command: the watch's start counts as the last thing that went on.
+      supervisor.watch(call.plan.cellId, call.watch, services, idleWatch(call.plan.idle));
       return { watching: services.length };
     },
 

@@ -1,4 +1,4 @@
-// The lifecycle actions on a cell: cancel, retry and cleanup (signals), archive (an update, so a
+// The lifecycle actions on a cell: cancel, retry, cleanup and resume (signals), archive (an update, so a
 // second archive is refused at once), restore (a new run of the cell's workflow), service commands.
 // Each is allowed in some states only (src/cells/status.ts) and recorded as an action event.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
@@ -17,6 +17,7 @@ import {
   cleanupSignal,
   retrySignal,
   serviceSignal,
+  wakeSignal,
 } from '../../workflows/control.js';
 import type { ApiDeps } from '../deps.js';
 import { requireActionable, requireWorkspace } from '../guards.js';
@@ -47,6 +48,12 @@ export function cellActionRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         summary: 'Run a failed clean-up (rollback, cancel or archive) again',
         action: 'cleanup' as const,
         signal: cleanupSignal,
+      },
+      {
+        path: '/cells/:id/resume',
+        summary: 'Wake a suspended cell: thaw its processes, or start its services again',
+        action: 'resume' as const,
+        signal: wakeSignal,
       },
     ];
     for (const route of signalRoutes) {

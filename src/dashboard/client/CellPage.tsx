@@ -193,6 +193,16 @@ export function CellPage({ id }: { id: string }) {
               Restore
             </button>
           )}
+          {cell.actions.includes('resume') && (
+            <button
+              type="button"
+              class="primary"
+              disabled={busy !== null}
+              onClick={() => act('resume', post('resume'))}
+            >
+              Wake
+            </button>
+          )}
         </div>
       </div>
       {actionError && <ErrorNote>{actionError}</ErrorNote>}

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Cell" ADD COLUMN     "lastRequestAt" TIMESTAMP(3),
+ADD COLUMN     "suspended" TEXT;
