@@ -7,6 +7,7 @@ for (const script of [
   'provision.ts',
   'services.ts',
   'idle.ts',
+  'wake.ts',
   'pool.ts',
   'dependencies.ts',
   'databases.ts',

@@ -9,6 +9,7 @@ import { cgroupSupport } from '../src/cgroups/detect.js';
 import { controllerDir } from '../src/cgroups/paths.js';
 import { type HiveProxy, startProxy } from '../src/proxy/index.js';
 import { createWaker } from '../src/proxy/wake.js';
+import { connectBrowser, openPage } from './support/browser.js';
 import { requestCell } from './support/cells.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { eventually } from './support/process.js';
@@ -115,7 +116,7 @@ describe('idle cells', () => {
     expect(again.headers['content-type']).toMatch(/problem\+json/);
   });
 
-  it('a cell with requests flowing through its URL is not suspended', async () => {
+  it('a cell with requests flowing through its URL is not suspended; a browser wakes it later', async () => {
     const id = await requestCell(h, 'freezes');
     await waitForStatus(h, id, ['ready']);
     // Twice the idle time, a request every 300 ms.
@@ -125,11 +126,22 @@ describe('idle cells', () => {
       expect((await cellDetail(h.db, id))?.status).toBe('ready');
       await new Promise((r) => setTimeout(r, 300));
     }
-    // Left alone, it sleeps.
+    // Left alone, it sleeps; a browser opening its URL wakes it and gets the page.
     await eventually(
       async () => ((await cellDetail(h.db, id))?.status === 'suspended' ? true : undefined),
       'suspended once left alone',
       60_000,
     );
+    const browser = await connectBrowser();
+    try {
+      const { context, page } = await openPage(browser);
+      const response = await page.goto(`http://${id}.localhost:${port}/`, { timeout: 60_000 });
+      expect(response?.status()).toBe(200);
+      expect(await page.textContent('body')).toBe(`hello from ${id}`);
+      expect((await cellDetail(h.db, id))?.status).toBe('ready');
+      await context.close();
+    } finally {
+      await browser.close();
+    }
   });
 });
