@@ -16,14 +16,28 @@ import { createHiveWorker, installWorkerRuntime } from '../src/worker/index.js';
 import { createGitRepo } from '../test/support/gitRepo.js';
 import { workspaceFiles } from '../test/support/templates.js';
 
-export async function startBenchStack(templates: Record<string, unknown>) {
+/**
+ * `options.repo`: a workspace made by the caller (kept at the end; its config names the templates).
+ * BENCH_TEMPORAL_DB: `memory` (default), or a history file as `hive up` keeps one, in WAL mode (`wal`)
+ * or with SQLite's full sync on each commit (`full`).
+ */
+export async function startBenchStack(templates: Record<string, unknown>, options: { repo?: string } = {}) {
   installWorkerRuntime('ERROR');
   const dir = await mkdtemp(path.join(tmpdir(), 'hive-bench-'));
-  const server = await useTemporalServer({ port: 0, namespace: 'default' });
+  const temporalDb = process.env.BENCH_TEMPORAL_DB ?? 'memory';
+  const server = await useTemporalServer({
+    port: 0,
+    namespace: 'default',
+    // Its RPCs are counted (bench/idle.ts).
+    metricsPort: 0,
+    ...(temporalDb === 'memory'
+      ? {}
+      : { dbFilename: path.join(dir, 'temporal.db'), walJournal: temporalDb === 'wal' }),
+  });
   const dbUrl = `file:${path.join(dir, 'hive.db')}`;
   await applyMigrations(dbUrl);
   const db = createDb(dbUrl);
-  const repo = await createGitRepo(workspaceFiles(templates));
+  const repo = options.repo ?? (await createGitRepo(workspaceFiles(templates)));
   const workspace = { id: 'bench', path: repo };
   const configs = createConfigLoader();
   const taskQueue = 'bench';
@@ -69,6 +83,7 @@ export async function startBenchStack(templates: Record<string, unknown>) {
     client,
     repo,
     endCell,
+    metricsUrl: server.metricsUrl,
     async stop() {
       await app.close();
       // Cells (and pools) still live: end their workflows and processes so the worker stops at once.
@@ -86,7 +101,7 @@ export async function startBenchStack(templates: Record<string, unknown>) {
       await db.$disconnect();
       await server.stop();
       await rm(dir, { recursive: true, force: true });
-      await rm(repo, { recursive: true, force: true });
+      if (!options.repo) await rm(repo, { recursive: true, force: true });
     },
   };
 }

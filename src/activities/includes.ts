@@ -56,6 +56,10 @@ async function worktreeIncludeMatches(workspace: string): Promise<Set<string>> {
 
 /** The workspace's gitignored files the plan's patterns or `.worktreeinclude` select. */
 export async function selectIncludedFiles(plan: CellPlan): Promise<string[]> {
+  // Nothing asks for a file: no listing of the workspace's ignored files (in a big repository, a
+  // walk of every folder, on every cell).
+  const asked = await lstat(path.join(plan.workspacePath, WORKTREE_INCLUDE_FILE)).catch(() => undefined);
+  if (plan.includePatterns.length === 0 && !asked) return [];
   const [ignored, listed] = await Promise.all([
     git(plan.workspacePath, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard']).then(nulList),
     worktreeIncludeMatches(plan.workspacePath),

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { writeCellFile } from '../cells/containedFiles.js';
 import type { CellPlan } from '../cells/plan.js';
 import type { WorkFiles } from '../cells/schema.js';
+import { overlayChangedPaths } from '../worktree/changedPaths.js';
 import { git } from './git.js';
 
 /** Hive's own folders inside a worktree: never a person's work (the env file may hold secrets). */
@@ -41,11 +42,15 @@ export const nulList = (out: string) =>
 
 /** Everything in the worktree that differs from HEAD, with a fingerprint of each. */
 export async function listWork(worktree: string): Promise<WorkEntry[]> {
+  // An overlay worktree says where it can differ (src/worktree/changedPaths.ts): git looks only there.
+  const narrowed = await overlayChangedPaths(worktree);
+  if (narrowed?.length === 0) return [];
+  const only = narrowed ? ['--', ...narrowed] : [];
   const [tracked, untracked, ignored] = await Promise.all([
-    git(worktree, ['diff', '--name-only', '-z', '--no-renames', 'HEAD']),
-    git(worktree, ['ls-files', '-z', '--others', '--exclude-standard']),
+    git(worktree, ['diff', '--name-only', '-z', '--no-renames', 'HEAD', ...only]),
+    git(worktree, ['ls-files', '-z', '--others', '--exclude-standard', ...only]),
     // Ignored folders stay collapsed (node_modules/ is one entry, not a hundred thousand).
-    git(worktree, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory']),
+    git(worktree, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory', ...only]),
   ]);
   const entries: WorkEntry[] = [];
   for (const [kind, paths] of [

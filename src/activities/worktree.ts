@@ -5,6 +5,13 @@ import { recordEvent } from '../cells/events.js';
 import type { CellPlan } from '../cells/plan.js';
 import { endCellCgroup } from '../cgroups/cell.js';
 import type { Db } from '../db/client.js';
+import {
+  addCellWorktree,
+  adoptCellWorktree,
+  mountCellWorktree,
+  releaseCellWorktree,
+  type WorktreeMethod,
+} from '../worktree/methods.js';
 import { restoreWork, saveWork } from './archive.js';
 import { permanent, transient } from './failures.js';
 import { git, gitSays } from './git.js';
@@ -122,13 +129,18 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
      * Step 2: `git worktree add` on a new branch from the base commit. Idempotent: a worktree already
      * on the cell's branch is adopted; a leftover folder that git does not know is replaced.
      */
-    async createWorktree(
-      plan: CellPlan,
-    ): Promise<{ worktreePath: string; branch: string; copied: string[] }> {
+    async createWorktree(plan: CellPlan): Promise<{
+      worktreePath: string;
+      branch: string;
+      copied: string[];
+      method: WorktreeMethod;
+      fallback?: string;
+    }> {
       return steps.withStep(
         { cellId: plan.cellId, name: Step.worktree },
         async () => {
           const repo = plan.workspacePath;
+          let made: Awaited<ReturnType<typeof addCellWorktree>>;
           try {
             await ensureExcluded(repo);
             const existing = (await listWorktrees(repo)).find((w) => w.path === plan.worktreePath);
@@ -139,15 +151,16 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
                 { hint: `Remove it with git worktree remove ${plan.worktreePath}.` },
               );
             }
-            if (!existing) {
-              await oneAtATime(plan.workspacePath, async () => {
+            if (existing) {
+              // Run again after a kill: an overlay worktree is finished (mount, index), a checkout adopted.
+              made = await oneAtATime(repo, () => adoptCellWorktree(repo, plan.worktreePath));
+            } else {
+              made = await oneAtATime(plan.workspacePath, async () => {
                 await git(repo, ['worktree', 'prune']);
                 await requireCellsInside(repo, path.dirname(plan.worktreePath), { create: true });
                 await rm(plan.worktreePath, { recursive: true, force: true });
-                const args = (await branchExists(repo, plan.branch))
-                  ? ['worktree', 'add', plan.worktreePath, plan.branch]
-                  : ['worktree', 'add', '-b', plan.branch, plan.worktreePath, plan.baseCommit];
-                await git(repo, args);
+                // The fastest method the host allows (src/worktree/methods.ts), named in the record.
+                return addCellWorktree(repo, plan.worktreePath, plan.branch, plan.baseCommit);
               });
               // A restored cell: its worktree as the archive kept it.
               await restoreWork(plan);
@@ -179,9 +192,15 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
             where: { id: plan.cellId },
             data: { worktreePath: plan.worktreePath, branch: plan.branch, host: plan.host },
           });
-          return { worktreePath: plan.worktreePath, branch: plan.branch, copied };
+          return { worktreePath: plan.worktreePath, branch: plan.branch, copied, ...made };
         },
-        (r) => ({ worktreePath: r.worktreePath, branch: r.branch, copied: r.copied.length }),
+        (r) => ({
+          worktreePath: r.worktreePath,
+          branch: r.branch,
+          copied: r.copied.length,
+          method: r.method,
+          ...(r.fallback ? { fallback: r.fallback } : {}),
+        }),
       );
     },
 
@@ -215,13 +234,17 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
           // too): all ended, and the cgroup removed (src/cgroups). Then what /proc still ties to it.
           const ended = (await endCellCgroup(plan.cellId)) + (await endAllUnder(metaPath(plan)));
           if (ended > 0) warn('ended processes of the cell left running', { cellId: plan.cellId, ended });
+          const repo = plan.workspacePath;
+          // An overlay worktree unmounted by a host restart: mounted again, so its work is saved.
+          await oneAtATime(repo, () => mountCellWorktree(repo, plan.worktreePath));
           const archive = await saveWork(plan, options);
           if (archive) {
             await db.cell.update({ where: { id: plan.cellId }, data: { archive: JSON.stringify(archive) } });
             if (archive.ref || archive.discarded) await recordEvent(db, plan.cellId, 'archive', archive);
           }
-          const repo = plan.workspacePath;
           await oneAtATime(plan.workspacePath, async () => {
+            // An overlay worktree: unlocked, unmounted, its layers removed (no file deleted one by one).
+            await releaseCellWorktree(repo, plan.worktreePath);
             const registered = (await listWorktrees(repo)).some((w) => w.path === plan.worktreePath);
             if (registered) {
               await git(repo, ['worktree', 'remove', '--force', '--force', plan.worktreePath]).catch(

@@ -1,4 +1,4 @@
-import { readdir, readlink, stat } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { simpleGit } from 'simple-git';
 import { expect } from 'vitest';
@@ -31,6 +31,11 @@ export async function expectZeroResidue(
 ) {
   const worktree = `${workspacePath}/.cells/${cellId}`;
   expect(await stat(worktree).catch(() => undefined), `worktree ${worktree} still exists`).toBeUndefined();
+  // An overlay worktree (src/worktree/overlay.ts): no mount left, no upper layer left.
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  expect(mounts.includes(` ${worktree} `), `${worktree} is still mounted`).toBe(false);
+  const upper = `${workspacePath}/.cells/.overlay/${cellId}`;
+  expect(await stat(upper).catch(() => undefined), `overlay layer ${upper} still exists`).toBeUndefined();
   const branches = await simpleGit(workspacePath).branchLocal();
   expect(branches.all, 'cell branch still exists').not.toContain(`cell/${cellId}`);
   const worktrees = await simpleGit(workspacePath).raw(['worktree', 'list', '--porcelain']);

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { idleWatch } from '../../supervision/idle.js';
 import { lookAt, servicesToWatch } from '../../supervision/look.js';
 import type { HostSupervisor } from '../../supervision/supervisor.js';
+import { mountCellWorktree } from '../../worktree/methods.js';
 import type { ExitRegistry } from '../processes.js';
 import { inActivity } from '../steps.js';
 import { DEFAULT_LOG_MAX_BYTES } from './logRotation.js';
@@ -40,6 +41,9 @@ export function createSupervision({
     async superviseServices(
       call: ReadyCell & { ignore: string[]; watch: number },
     ): Promise<{ watching: number }> {
+      // An overlay worktree whose mount a host restart took: mounted again before its services are
+      // looked at (and restarted by their policy). Nothing for a plain worktree, or a mounted one.
+      await mountCellWorktree(call.plan.workspacePath, call.plan.worktreePath);
       const services = await servicesToWatch(db, call);
       // Asked after every command: the watch's start counts as the last thing that went on.
       supervisor.watch(call.plan.cellId, call.watch, services, idleWatch(call.plan.idle));
