@@ -9,10 +9,9 @@ import { databaseTarget } from '../databases/cellDatabases.js';
 import { serverPaths } from '../databases/server.js';
 import type { Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
-import type { IdlePolicy } from '../templates/schema.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { enabledServices, portsOf, primaryPortName } from '../templates/model.js';
-import type { ServiceSpec } from '../templates/schema.js';
+import type { IdlePolicy, ServiceSpec } from '../templates/schema.js';
 import { validateTemplate } from '../templates/validate.js';
 import { permanent } from './failures.js';
 import { copyIncludedFiles, type IncludeOutcome } from './includes.js';
@@ -57,7 +56,15 @@ function servicePlan(name: string, spec: ServiceSpec, databases: string[]): Serv
   };
 }
 
-export function createValidateActivities({ db, steps, workspaces, configs, host, dataDir, idle }: ValidateDeps) {
+export function createValidateActivities({
+  db,
+  steps,
+  workspaces,
+  configs,
+  host,
+  dataDir,
+  idle,
+}: ValidateDeps) {
   /** The request (from its record) against the workspace's current config: the plan, or why not. */
   async function planCell(cellId: string, restoring = false, fresh = false): Promise<CellPlan> {
     const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });

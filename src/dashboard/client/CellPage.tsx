@@ -205,6 +205,17 @@ export function CellPage({ id }: { id: string }) {
           )}
         </div>
       </div>
+      {cell.suspended && (
+        <div class="note suspended" role="status">
+          Suspended {ago(cell.suspended.since, now)} —{' '}
+          {cell.suspended.mode === 'freeze'
+            ? 'its processes are frozen (memory kept)'
+            : 'its services are stopped'}
+          : {cell.suspended.why}
+          {cell.suspended.fallback ? ` (${cell.suspended.fallback})` : ''}. The first request through its
+          URLs, or Wake, wakes it.
+        </div>
+      )}
       {actionError && <ErrorNote>{actionError}</ErrorNote>}
       {error && <ErrorNote>{error}</ErrorNote>}
 

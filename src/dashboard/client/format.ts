@@ -32,6 +32,7 @@ export const statusLook: Record<
   provisioning: { label: 'Provisioning', tone: 'busy' },
   ready: { label: 'Ready', tone: 'ok' },
   degraded: { label: 'Degraded', tone: 'warn' },
+  suspended: { label: 'Suspended', tone: 'idle' },
   failed: { label: 'Failed', tone: 'bad' },
   lost: { label: 'Host lost', tone: 'bad' },
   rolling_back: { label: 'Rolling back', tone: 'busy' },
