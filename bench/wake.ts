@@ -3,10 +3,10 @@
 // RSS of the cells' processes) against the same 50 awake.
 // Run: npx tsx bench/wake.ts   (BENCH_WAKE_SAMPLES, default 5 per mode; BENCH_SUSPENDED_CELLS, 50)
 import { readdir, readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import getPort from 'get-port';
 import { startProxy } from '../src/proxy/index.js';
 import { createWaker } from '../src/proxy/wake.js';
+import { curlFirstByte } from '../test/support/curl.js';
 import { webService } from '../test/support/templates.js';
 import { waitForStatus } from '../test/support/wait.js';
 import { coreShareOver, startBenchStack } from './stack.js';
@@ -49,19 +49,9 @@ async function create(template: string): Promise<string> {
 
 /** Time to the first byte of a GET through the proxy, in ms. */
 async function firstByte(id: string): Promise<number> {
-  const { stdout } = await execa('curl', [
-    '-s',
-    '-o',
-    '/dev/null',
-    '-w',
-    '%{http_code} %{time_starttransfer}',
-    '--max-time',
-    '60',
-    `http://web.${id}.localhost:${port}/health`,
-  ]);
-  const [status, seconds] = stdout.split(' ');
-  if (status !== '200') throw new Error(`cell ${id} answered ${status}`);
-  return Number(seconds) * 1000;
+  const { status, ms } = await curlFirstByte(`http://web.${id}.localhost:${port}/health`);
+  if (status !== 200) throw new Error(`cell ${id} answered ${status}`);
+  return ms;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;

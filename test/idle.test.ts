@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSameProcess } from '../src/activities/processes.js';
@@ -11,6 +10,7 @@ import { type HiveProxy, startProxy } from '../src/proxy/index.js';
 import { createWaker } from '../src/proxy/wake.js';
 import { connectBrowser, openPage } from './support/browser.js';
 import { requestCell } from './support/cells.js';
+import { curlFirstByte } from './support/curl.js';
 import { createHarness, type Harness, waitForStatus } from './support/harness.js';
 import { eventually } from './support/process.js';
 import { listening } from './support/residue.js';
@@ -47,21 +47,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** curl through the proxy: status and the time to the first byte. */
-async function get(url: string) {
-  const { stdout } = await execa('curl', [
-    '-s',
-    '-o',
-    '/dev/null',
-    '-w',
-    '%{http_code} %{time_starttransfer}',
-    '--max-time',
-    '60',
-    url,
-  ]);
-  const [status = '0', seconds = '0'] = stdout.split(' ');
-  return { status: Number(status), ms: Number(seconds) * 1000 };
-}
+const get = curlFirstByte;
 
 const activitiesOf = async (workflowId: string) =>
   ((await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).flatMap(
