@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { terminateGroup } from '../src/activities/processes.js';
 import { buildApp } from '../src/api/app.js';
+import { thawCell } from '../src/cgroups/freeze.js';
 import { createHiveClient } from '../src/client/index.js';
 import { createDb } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
@@ -72,6 +73,8 @@ export async function startBenchStack(templates: Record<string, unknown>, option
       .getHandle(`cell-${id}`)
       .terminate('bench')
       .catch(() => undefined);
+    // A suspended (frozen) cell's processes take no signal until thawed.
+    await thawCell(id).catch(() => undefined);
     for (const s of await db.serviceInstance.findMany({ where: { cellId: id } })) {
       if (s.pgid) await terminateGroup(s.pgid, 2_000);
     }

@@ -243,6 +243,8 @@ async function archive(
 ): Promise<ProvisionCellResult> {
   const { cell } = state;
   const { plan } = cell;
+  // A frozen cell's processes take no signal: thawed first (a stopped one's services stay stopped).
+  await wake(act, state, { start: false });
   const steps: Compensation[] = [
     ...[...plan.services].reverse().map((service) => ({
       name: serviceStep(service.name),

@@ -9,6 +9,7 @@ import type { Activities } from '../../src/activities/index.js';
 import { terminateGroup } from '../../src/activities/processes.js';
 import { buildApp, type HiveApp } from '../../src/api/app.js';
 import { endCellCgroup } from '../../src/cgroups/cell.js';
+import { thawCell } from '../../src/cgroups/freeze.js';
 import type { Workspace } from '../../src/config/env.js';
 import { stopDatabaseServers } from '../../src/databases/server.js';
 import { createDb, type Db } from '../../src/db/client.js';
@@ -193,6 +194,10 @@ export async function createHarness(
           .getHandle(wf.workflowId)
           .terminate('test finished')
           .catch(() => undefined);
+      }
+      // A suspended (frozen) cell's processes take no signal until thawed.
+      for (const cell of await db.cell.findMany({ where: { status: 'suspended' }, select: { id: true } })) {
+        await thawCell(cell.id).catch(() => undefined);
       }
       // Cells left ready by a test still run services: stop every recorded process group.
       for (const service of await db.serviceInstance.findMany({ where: { pgid: { not: null } } })) {
