@@ -39,7 +39,13 @@ export function createSuspension({ db }: { db: Db }) {
      */
     async wakeCell(call: ReadyCell & { mode: SuspendMode }): Promise<void> {
       const { cellId } = call.plan;
-      if (call.mode === 'freeze') await thawCell(cellId);
+      if (call.mode === 'freeze') {
+        // No cgroup any more (the host restarted): nothing is frozen; its services are looked at
+        // when the watch is asked for, and restarted by their policy.
+        await thawCell(cellId).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        });
+      }
       await db.cell
         .update({ where: { id: cellId }, data: { suspended: null } })
         .catch((error: unknown) => warn('suspension not cleared', { cellId, error: String(error) }));
