@@ -12,6 +12,7 @@ import {
 import { Step, serviceStep } from '../cells/catalog.js';
 import type { ServiceEvent } from '../cells/plan.js';
 import type { Failure } from '../cells/schema.js';
+import { isPoolCell } from '../pools/workflows/handover.js';
 import { type CellActivities, serviceCall } from './activities.js';
 import { cleanUp } from './cleanup.js';
 import { hostLostFailure, waitForHost } from './hostLoss.js';
@@ -61,8 +62,10 @@ export async function live(
       }
       continue;
     }
+    // A pool's cell waiting for a request to claim it never sleeps (a claim must find it awake).
+    const sleeps = !(isPoolCell(input) && !state.handedOver);
     const event = patched(Patch.hostSupervision)
-      ? await superviseOnHost(act, state, control)
+      ? await superviseOnHost(act, state, control, sleeps)
       : await superviseUntilInterrupted(act, state, control);
     if (event?.kind === 'idle') await suspend(act, state, control, cellId, event.detail);
     else if (event) await untilInterrupted(control, () => recover(act, state, cellId, event));
@@ -106,13 +109,16 @@ async function superviseOnHost(
   act: CellActivities,
   state: LiveState,
   control: Control,
+  sleeps: boolean,
 ): Promise<ServiceEvent | null> {
   const watch = (state.watch ?? 0) + 1;
   state.watch = watch;
   control.rewatch = false;
   control.serviceEvents = control.serviceEvents.filter((e) => e.watch === watch);
   await untilInterrupted(control, async () => {
-    await act.superviseServices(state.cell, [...state.stopped], watch);
+    const { cell } = state;
+    const watched = sleeps ? cell : { ...cell, plan: { ...cell.plan, idle: undefined } };
+    await act.superviseServices(watched, [...state.stopped], watch);
   });
   const reported = () => control.serviceEvents.find((e) => e.watch === watch);
   await condition(

@@ -51,7 +51,7 @@ function handOverClaim(hostTaskQueue: string | undefined, cell: ReadyCell) {
  * requested for itself does not: whoever can signal it (a notify target could, once) would archive
  * it with discard. Decided from the input and the workflow's info only: replay decides the same.
  */
-function isPoolCell(input: ProvisionCellInput): boolean {
+export function isPoolCell(input: ProvisionCellInput): boolean {
   return (
     input.pool === true || workflowInfo().parent?.workflowId.startsWith(hiveWorkflowPrefixes.pool) === true
   );
@@ -103,6 +103,8 @@ async function handOver(input: ProvisionCellInput, state: LiveState, control: Co
     return false;
   }
   state.handedOver = true;
+  // Now the request's cell: watched again, with its template's idle policy.
+  control.rewatch = true;
   state.cell = { ...state.cell, plan: claimed.plan };
   control.live = state.cell;
   upsertSearchAttributes([{ key: CellStatusKey, value: 'ready' }]);
