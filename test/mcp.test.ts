@@ -22,6 +22,7 @@ const TOOLS = [
   'list_cells',
   'list_templates',
   'restart_service',
+  'resume_cell',
   'retry_cell',
   'service_logs',
   'wait_for_cell',

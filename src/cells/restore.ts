@@ -27,7 +27,13 @@ export async function restoreCell(
   if (count === 0) return null;
   await recordEvent(deps.db, cell.id, 'status', { status: 'pending', restoring: true });
   try {
-    await startCellWorkflow(deps, workspace, cell, { restore: true });
+    await startCellWorkflow(deps, workspace, cell, { restore: true }).catch(async (error: unknown) => {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      // The record rests (archived, rolled back, cancelled) a moment before its run closes (its last
+      // workflow task, retried if a signal came in meanwhile): wait for the close, then start.
+      await closed(deps.client, cell.workflowId);
+      await startCellWorkflow(deps, workspace, cell, { restore: true });
+    });
   } catch (error) {
     await deps.db.cell.update({
       where: { id: cell.id },
@@ -38,4 +44,10 @@ export async function restoreCell(
     throw error;
   }
   return deps.db.cell.findUniqueOrThrow({ where: { id: cell.id } });
+}
+
+/** Waits (a few seconds at most) for the run of a workflow whose record already rests to close. */
+async function closed(client: CreateCellDeps['client'], workflowId: string): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
 }

@@ -68,9 +68,12 @@ export async function addCellWorktree(
  * index) if a kill or a host restart left it undone; a checkout is adopted as it is.
  */
 export async function adoptCellWorktree(repo: string, worktreePath: string): Promise<MadeWorktree> {
-  return (await convergeOverlay(repo, worktreePath))
-    ? { method: WorktreeMethod.overlay }
-    : { method: WorktreeMethod.checkout };
+  if (await convergeOverlay(repo, worktreePath)) return { method: WorktreeMethod.overlay };
+  // The same answer as the run that made it (a step run again converges to the same result).
+  const head = (await git(worktreePath, ['rev-parse', 'HEAD'])).trim();
+  const unavailable =
+    (await overlayUnavailable(path.dirname(worktreePath))) ?? (await tooSmallForOverlay(repo, head));
+  return { method: WorktreeMethod.checkout, ...(unavailable ? { fallback: unavailable } : {}) };
 }
 
 /** Mounted again when it is not (before its work is read and saved): true for an overlay worktree. */
