@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { terminateGroup } from '../src/activities/processes.js';
+import { createStepRecorder } from '../src/activities/steps.js';
+import { createFirstPlanner } from '../src/activities/validate.js';
 import { buildApp } from '../src/api/app.js';
 import { thawCell } from '../src/cgroups/freeze.js';
 import { createHiveClient } from '../src/client/index.js';
@@ -60,6 +62,10 @@ export async function startBenchStack(templates: Record<string, unknown>, option
     temporal: { client, namespace: 'default', taskQueue, eagerStart: eager },
     workspaces: [workspace],
     configs,
+    // As `hive up` does: the request planned where it is accepted (BENCH_PLAN_FIRST=0 measures without).
+    ...(process.env.BENCH_PLAN_FIRST !== '0' && {
+      planFirst: createFirstPlanner({ steps: createStepRecorder(db), host: 'bench', dataDir: dir }),
+    }),
   });
   // Clients as agents run them: over HTTP, waiting on the cell's event stream.
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -89,6 +89,31 @@ describe('hive up (npm start): the embedded stack in one process', () => {
     }, 'temporal workflow list');
     expect(listed).toContain('provisionCell');
 
+    // Planned where it was accepted (`hive up` is the API and the host's worker): the plan is in the
+    // workflow's input, no `validate` activity ran, and the step is recorded all the same.
+    const { stdout: shown } = await execa(cli.path, [
+      'workflow',
+      'show',
+      '--address',
+      `127.0.0.1:${ports.temporal}`,
+      '--workflow-id',
+      workflowId,
+      '--output',
+      'json',
+    ]);
+    const history = JSON.parse(shown) as {
+      events: Array<{ activityTaskScheduledEventAttributes?: { activityType: { name: string } } }>;
+    };
+    const activities = history.events.flatMap(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType.name ?? [],
+    );
+    expect(activities).toContain('createWorktree');
+    expect(activities).not.toContain('validateCell');
+    const { steps } = (await (await fetch(api(`/cells/${id}`))).json()) as {
+      steps: Array<{ name: string; status: string }>;
+    };
+    expect(steps).toContainEqual(expect.objectContaining({ name: 'validate', status: 'succeeded' }));
+
     const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
     expect(ui.status).toBe(200);
     expect((await fetch(api('/docs/'))).status).toBe(200);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ErrorType, PLAN_PARTS, type PlanPart, Step } from '../cells/catalog.js';
 import { ArchiveColumn, OptionsColumn, readColumn, TextListColumn } from '../cells/columns.js';
 import { recordEvent } from '../cells/events.js';
-import type { CellPlan, RestorePoint, ServicePlan } from '../cells/plan.js';
+import type { CellPlan, OptionValues, RestorePoint, ServicePlan } from '../cells/plan.js';
 import type { Workspace } from '../config/env.js';
 import { databaseTarget } from '../databases/cellDatabases.js';
 import { serverPaths } from '../databases/server.js';
@@ -11,7 +11,7 @@ import type { Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { enabledServices, portsOf, primaryPortName } from '../templates/model.js';
-import type { IdlePolicy, ServiceSpec } from '../templates/schema.js';
+import type { IdlePolicy, ServiceSpec, Template } from '../templates/schema.js';
 import { validateTemplate } from '../templates/validate.js';
 import { permanent } from './failures.js';
 import { copyIncludedFiles, type IncludeOutcome } from './includes.js';
@@ -55,6 +55,98 @@ function servicePlan(name: string, spec: ServiceSpec, databases: string[]): Serv
     restartBackoffMs: spec.restartBackoffMs,
   };
 }
+
+type CellRow = Awaited<ReturnType<Db['cell']['findUniqueOrThrow']>>;
+
+/** What the plan is made from: the cell's record, its workspace, and the template as validated. */
+interface PlanInputs {
+  cell: CellRow;
+  workspace: Workspace;
+  template: Template;
+  options: OptionValues;
+  baseCommit: string;
+  restore?: RestorePoint;
+}
+
+/** The plan of a cell on this host: pure assembly of what was loaded and validated. */
+function assemblePlan(
+  { host, dataDir, idle }: Pick<ValidateDeps, 'host' | 'dataDir' | 'idle'>,
+  { cell, workspace, template: t, options, baseCommit, restore }: PlanInputs,
+): CellPlan {
+  const cellId = cell.id;
+  return {
+    cellId,
+    workspaceId: workspace.id,
+    workspacePath: workspace.path,
+    templateId: t.id,
+    host,
+    baseRef: cell.baseRef,
+    baseCommit,
+    branch: `cell/${cellId}`,
+    worktreePath: path.join(workspace.path, '.cells', cellId),
+    brief: cell.brief,
+    constraints: readColumn('Cell.constraints', TextListColumn, cell.constraints),
+    successCriteria: readColumn('Cell.successCriteria', TextListColumn, cell.successCriteria),
+    options,
+    env: t.env,
+    setup: t.setup,
+    dependencies: t.dependencies,
+    teardown: t.teardown,
+    prompts: t.prompts,
+    includePatterns: t.includePatterns,
+    ignorePatterns: t.ignorePatterns,
+    resources: { cpu: t.resources.cpu, memoryMb: t.resources.memoryMb },
+    // The template's idle policy, else this host's (HIVE_IDLE_AFTER_MS), else none.
+    ...((t.idle ?? idle) ? { idle: t.idle ?? idle } : {}),
+    services: enabledServices(t, options).map(([name, spec]) =>
+      servicePlan(name, spec, Object.keys(t.databases)),
+    ),
+    databases: Object.entries(t.databases).map(([name, spec]) => {
+      const server = serverPaths(dataDir, workspace.id);
+      return {
+        ...databaseTarget(server, cellId, name),
+        serverRoot: server.root,
+        seed: spec.seed,
+        inputs: spec.inputs,
+      };
+    }),
+    ...(restore ? { restore } : {}),
+  } satisfies CellPlan;
+}
+
+const baseRefUnknown = (ref: string) =>
+  permanent(ErrorType.BaseRefUnknown, `"${ref}" does not name a commit`);
+
+/**
+ * The first plan of a cell, made where its request was accepted (issue 23, lever 2): the API of a
+ * process that is also this host's worker plans right after its dry run passed, from that dry run's
+ * template and options, and records the `validate` step as the activity would. The plan travels in
+ * the workflow's input (so it is in the history), and the workflow's first attempt skips its
+ * `validate` activity when the cell was placed on this host. A retry or a restore plans again.
+ */
+export function createFirstPlanner(deps: Pick<ValidateDeps, 'steps' | 'host' | 'dataDir' | 'idle'>) {
+  return async (
+    cell: CellRow,
+    workspace: Workspace,
+    { template, options }: { template: Template; options: OptionValues },
+  ): Promise<CellPlan> =>
+    deps.steps.withStep(
+      { cellId: cell.id, name: Step.validate },
+      async () => {
+        const baseCommit = await resolveCommit(workspace.path, cell.baseRef);
+        if (!baseCommit) throw baseRefUnknown(cell.baseRef);
+        return assemblePlan(deps, { cell, workspace, template, options, baseCommit });
+      },
+      planSummary,
+    );
+}
+
+export type FirstPlanner = ReturnType<typeof createFirstPlanner>;
+
+const planSummary = (plan: CellPlan) => ({
+  services: plan.services.map((s) => s.name),
+  baseCommit: plan.baseCommit,
+});
 
 export function createValidateActivities({
   db,
@@ -102,46 +194,11 @@ export function createValidateActivities({
       });
     }
     const baseCommit = archive?.baseCommit ?? (await resolveCommit(workspace.path, cell.baseRef));
-    if (!baseCommit) throw permanent(ErrorType.BaseRefUnknown, `"${cell.baseRef}" does not name a commit`);
-    const t = result.template;
-    return {
-      cellId,
-      workspaceId: workspace.id,
-      workspacePath: workspace.path,
-      templateId: t.id,
-      host,
-      baseRef: cell.baseRef,
-      baseCommit,
-      branch: `cell/${cellId}`,
-      worktreePath: path.join(workspace.path, '.cells', cellId),
-      brief: cell.brief,
-      constraints: readColumn('Cell.constraints', TextListColumn, cell.constraints),
-      successCriteria: readColumn('Cell.successCriteria', TextListColumn, cell.successCriteria),
-      options: result.options,
-      env: t.env,
-      setup: t.setup,
-      dependencies: t.dependencies,
-      teardown: t.teardown,
-      prompts: t.prompts,
-      includePatterns: t.includePatterns,
-      ignorePatterns: t.ignorePatterns,
-      resources: { cpu: t.resources.cpu, memoryMb: t.resources.memoryMb },
-      // The template's idle policy, else this host's (HIVE_IDLE_AFTER_MS), else none.
-      ...((t.idle ?? idle) ? { idle: t.idle ?? idle } : {}),
-      services: enabledServices(t, result.options).map(([name, spec]) =>
-        servicePlan(name, spec, Object.keys(t.databases)),
-      ),
-      databases: Object.entries(t.databases).map(([name, spec]) => {
-        const server = serverPaths(dataDir, workspace.id);
-        return {
-          ...databaseTarget(server, cellId, name),
-          serverRoot: server.root,
-          seed: spec.seed,
-          inputs: spec.inputs,
-        };
-      }),
-      ...(restore ? { restore } : {}),
-    } satisfies CellPlan;
+    if (!baseCommit) throw baseRefUnknown(cell.baseRef);
+    return assemblePlan(
+      { host, dataDir, idle },
+      { cell, workspace, template: result.template, options: result.options, baseCommit, restore },
+    );
   }
 
   return {
@@ -153,10 +210,7 @@ export function createValidateActivities({
       return steps.withStep(
         { cellId, name: Step.validate },
         () => planCell(cellId, restore, !restore && (inActivity()?.info.attempt ?? 1) === 1),
-        (plan) => ({
-          services: plan.services.map((s) => s.name),
-          baseCommit: plan.baseCommit,
-        }),
+        planSummary,
       );
     },
 

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { CreateCellDeps } from '../cells/create.js';
 import type { Workspace } from '../config/env.js';
 import type { WorkspaceRegistry } from '../config/workspaces.js';
 import type { Db } from '../db/client.js';
@@ -44,4 +45,9 @@ export interface ApiDeps {
   temporalUiUrl?: string;
   /** The cells' proxy (src/proxy): the views show each service's `publicUrl` through it. */
   proxy?: ProxyAddress;
+  /**
+   * Where this process is also a host's worker (`hive up`): plans an accepted cell request at once
+   * from its dry run, so the workflow's first attempt runs no `validate` activity (src/cells/create.ts).
+   */
+  planFirst?: CreateCellDeps['planFirst'];
 }

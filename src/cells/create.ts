@@ -6,13 +6,14 @@ import { hostWorkspaces, reservationOf } from '../hosts/registry.js';
 import { claimFromPool, type PoolDeps } from '../pools/index.js';
 import { type DryRunDeps, dryRun } from '../templates/dryRun.js';
 import { error, type Finding } from '../templates/findings.js';
+import type { Template } from '../templates/schema.js';
 import { CellIdKey, CellStatusKey, TemplateIdKey, WorkspaceIdKey } from '../temporal/searchAttributes.js';
 // By type only: the API starts the workflow by its name and never loads workflow code.
 import type { provisionCell } from '../workflows/provisionCell.js';
 import { recordAction, recordEvent } from './events.js';
 import { newCellId } from './ids.js';
 import { notifyColumns, notifyRoute } from './notifyColumns.js';
-import type { OnFailure, OptionValues } from './plan.js';
+import type { CellPlan, OnFailure, OptionValues } from './plan.js';
 import type { CellRequest } from './schema.js';
 import { cellWorkflowId } from './workflowIds.js';
 
@@ -30,6 +31,17 @@ export interface CreateCellDeps extends DryRunDeps {
   preserveFailedForMs?: number;
   /** History bound of a live cell's workflow before it continues as new. */
   historyLimit?: number;
+  /**
+   * Set where this process is also a host's worker (`hive up`): plans an accepted request at once,
+   * from its dry run, so the workflow's first attempt needs no `validate` activity on this host.
+   */
+  planFirst?: (cell: CellRow, workspace: Workspace, validated: Validated) => Promise<CellPlan>;
+}
+
+/** What a passed dry run says the request is: its template and its options with defaults. */
+export interface Validated {
+  template: Template;
+  options: OptionValues;
 }
 
 export type CellRow = Awaited<ReturnType<Db['cell']['create']>>;
@@ -75,12 +87,14 @@ export async function createCell(
   if (!validation.ok || !validation.options) return { kind: 'invalid', findings: validation.findings };
   const refused = request.host ? await checkHost(deps.db, request.host, validation.workspace.id) : undefined;
   if (refused) return { kind: 'invalid', findings: [refused] };
+  const validated = validation.template && { template: validation.template, options: validation.options };
   try {
     const cell = await startCell(
       deps,
       validation.workspace,
       { ...request, options: validation.options, ...reservationOf(validation.template?.resources) },
       { idempotencyKey, requestHash, createdBy },
+      validated,
     );
     return { kind: 'accepted', cell };
   } catch (error) {
@@ -151,7 +165,7 @@ export async function startCellWorkflow(
   deps: Pick<CreateCellDeps, 'client' | 'taskQueue' | 'eagerStart' | 'preserveFailedForMs' | 'historyLimit'>,
   workspace: Workspace,
   cell: CellRow,
-  { onFailure, restore }: { onFailure?: OnFailure; restore?: boolean },
+  { onFailure, restore, plan }: { onFailure?: OnFailure; restore?: boolean; plan?: CellPlan },
 ) {
   const { id, templateId, baseRef } = cell;
   const notify = notifyRoute(cell.notify);
@@ -169,6 +183,7 @@ export async function startCellWorkflow(
         historyLimit: deps.historyLimit,
         ...(notify ? { notify } : {}),
         ...(restore ? { restore } : {}),
+        ...(plan ? { plan } : {}),
       },
     ],
     typedSearchAttributes: [
@@ -201,6 +216,7 @@ async function startCell(
     requestHash,
     createdBy,
   }: { idempotencyKey?: string; requestHash: string; createdBy?: string },
+  validated?: Validated,
 ): Promise<CellRow> {
   const id = newCellId();
   const workflowId = cellWorkflowId(id);
@@ -231,7 +247,8 @@ async function startCell(
   await recordAction(deps.db, id, { action: 'create', by: createdBy ?? 'local' });
   await recordEvent(deps.db, id, 'status', { status: 'pending' });
   try {
-    await startCellWorkflow(deps, workspace, cell, { onFailure: request.onFailure });
+    const plan = deps.planFirst && validated ? await deps.planFirst(cell, workspace, validated) : undefined;
+    await startCellWorkflow(deps, workspace, cell, { onFailure: request.onFailure, plan });
   } catch (error) {
     await deps.db.cell.delete({ where: { id } });
     throw error;

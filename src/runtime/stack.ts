@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { createStepRecorder } from '../activities/steps.js';
+import { createFirstPlanner } from '../activities/validate.js';
 import { buildApp, type HiveApp } from '../api/app.js';
 import { refuseUnsafeBinding } from '../auth/binding.js';
 import { finalStatuses } from '../cells/status.js';
@@ -184,6 +186,15 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
           temporalUiUrl: 'uiUrl' in server ? server.uiUrl : undefined,
           dataDir: config.dataDir,
           proxy: proxy?.address,
+          // This process is the host's worker too: a request is planned here, for this host.
+          ...(worker && {
+            planFirst: createFirstPlanner({
+              steps: createStepRecorder(db),
+              host: config.hostId,
+              dataDir: config.dataDir,
+              idle: config.idle,
+            }),
+          }),
         },
         { logger: { level: config.logLevel } },
       );

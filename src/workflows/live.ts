@@ -57,6 +57,8 @@ export async function live(
       if (control.commands.length === 0 && !control.archive) {
         return continueAsNew<(i: ProvisionCellInput) => Promise<ProvisionCellResult>>({
           ...input,
+          // The first plan was for provisioning; the live cell carries its own.
+          plan: undefined,
           resume: state,
         });
       }

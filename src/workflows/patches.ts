@@ -13,4 +13,9 @@ export const Patch = {
    * instead of running a heartbeating supervision activity all the time.
    */
   hostSupervision: 'host-supervision',
+  /**
+   * The worktree and ports steps run at once (neither needs the other; each keeps its compensation),
+   * instead of ports after worktree.
+   */
+  parallelSteps: 'parallel-steps',
 } as const;

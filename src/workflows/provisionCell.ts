@@ -1,6 +1,6 @@
-import { log } from '@temporalio/workflow';
+import { log, patched } from '@temporalio/workflow';
 import { Step, stepsToRedo } from '../cells/catalog.js';
-import type { ReadyCell } from '../cells/plan.js';
+import type { CellPlan, ReadyCell } from '../cells/plan.js';
 import { listenForPool } from '../pools/workflows/index.js';
 import { type CellActivities, cellActivities } from './activities.js';
 import { provisionUntilSettled } from './attempts.js';
@@ -8,6 +8,7 @@ import { rollBack } from './cleanup.js';
 import { listen } from './handlers.js';
 import { live } from './live.js';
 import { notifying } from './notify.js';
+import { Patch } from './patches.js';
 import { awaitPlacement } from './placement.js';
 import { Saga } from './saga.js';
 import { startServices } from './startServices.js';
@@ -26,14 +27,18 @@ export async function provisionCell(input: ProvisionCellInput): Promise<Provisio
   const control = listen(input.resume?.cell);
   listenForPool(input, control);
   if (input.resume) return live(input, act, control, input.resume);
+  let host: string | undefined;
   if (!input.hostTaskQueue) {
     const placed = await awaitPlacement(act, control, input.cellId);
     if (placed === 'cancelled') return rollBack(act, control, new Saga(), input.cellId);
     // The host's queue from here on (and in every later run: continue-as-new carries the input).
     input.hostTaskQueue = placed.taskQueue;
+    host = placed.host;
     act = notifying(cellActivities(input.hostTaskQueue), input);
   }
-  const attempt = (saga: Saga, done: Progress) => provision(act, saga, done, input);
+  // The API's plan holds for the host it was made on (paths, data dir, idle policy are the host's).
+  const planned = input.plan && input.plan.host === host ? input.plan : undefined;
+  const attempt = (saga: Saga, done: Progress) => provision(act, saga, done, input, planned);
   const settled = await provisionUntilSettled(input, act, control, attempt);
   if ('status' in settled) return settled;
   if (control.cancel) log.warn('cancel arrived as the cell became ready; ignored (archive it instead)');
@@ -47,8 +52,9 @@ async function provision(
   saga: Saga,
   done: Progress,
   { cellId, restore }: ProvisionCellInput,
+  planned: CellPlan | undefined,
 ): Promise<ReadyCell> {
-  done.plan ??= await saga.step(Step.validate, () => act.validate(cellId, restore));
+  done.plan ??= planned ?? (await saga.step(Step.validate, () => act.validate(cellId, restore)));
   if (done.replan) {
     const previous = done.plan;
     const { plan, changed } = await saga.step(Step.validate, () => act.replan(previous));
@@ -60,20 +66,27 @@ async function provision(
     done.replan = false;
   }
   const { plan } = done;
-  if (!done.worktree) {
-    await saga.step(
-      Step.worktree,
-      () => act.createWorktree(plan),
-      () => act.removeWorktree(plan),
-    );
-    done.worktree = true;
-  }
-  done.ports ??= await saga.step(
+  const worktree = [
+    Step.worktree,
+    async () => {
+      await act.createWorktree(plan);
+      done.worktree = true;
+    },
+    () => act.removeWorktree(plan),
+  ] as const;
+  const allocate = [
     Step.ports,
-    () => act.allocatePorts(plan),
+    async () => {
+      done.ports = await act.allocatePorts(plan);
+    },
     () => act.releasePorts(plan),
-  );
+  ] as const;
+  // Neither needs the other (files in the worktree; the host's port registry): both at once.
+  if (!done.worktree && !done.ports && patched(Patch.parallelSteps)) await saga.together(worktree, allocate);
+  if (!done.worktree) await saga.step(...worktree);
+  if (!done.ports) await saga.step(...allocate);
   const { ports } = done;
+  if (!ports) throw new Error('unreachable: the ports step ran');
   done.env ??= await saga.step(
     Step.environment,
     () => act.prepareEnvironment(plan, ports),

@@ -8,6 +8,9 @@ import {
 import { ErrorType, type RecordedStepName, type StepName } from '../cells/catalog.js';
 import type { Failure, FailureDetails, Residue } from '../cells/schema.js';
 
+/** A step as `Saga.step` takes it: its name, its work, its compensation. */
+export type StepRun<T> = readonly [StepName, () => Promise<T>, (() => Promise<unknown>)?];
+
 /** A named undo: a step's compensation. */
 export interface Compensation {
   name: RecordedStepName;
@@ -54,6 +57,24 @@ export class Saga {
     } finally {
       if (undo) this.add(name, undo);
     }
+  }
+
+  /**
+   * Runs independent steps at once (each as `step` does: its compensation registered whatever
+   * happens) and waits for all of them, so no step is still running when a rollback begins. A
+   * failure names the step that failed — the first in the given order — not the one started last.
+   */
+  async together<A, B>(first: StepRun<A>, second: StepRun<B>): Promise<[A, B]> {
+    const [a, b] = await Promise.allSettled([this.step(...first), this.step(...second)]);
+    if (a.status === 'rejected') {
+      this.current = first[0];
+      throw a.reason;
+    }
+    if (b.status === 'rejected') {
+      this.current = second[0];
+      throw b.reason;
+    }
+    return [a.value, b.value];
   }
 
   /** Registers a compensation on its own (for sub-steps such as each service). */

@@ -28,6 +28,11 @@ export interface ProvisionCellInput {
   pool?: boolean;
   /** Where the cell's events go (ready, failed, cancelled, archived …); none: nobody is told. */
   notify?: NotifyRoute;
+  /**
+   * The first plan, made by the API that accepted the request on the host it runs on (its dry run
+   * had just passed). Used when placement chooses that host; otherwise `validate` plans as ever.
+   */
+  plan?: CellPlan;
   /** Set when the workflow continues as new: the live cell the previous run handed over. */
   resume?: LiveState;
 }

@@ -207,6 +207,22 @@ export const scenarios: Record<string, Scenario> = {
       return [{ workflowId }];
     },
   },
+  'parallel-steps': {
+    shows:
+      'worktree ‖ ports: the worktree step fails while ports are allocated beside it → preserved, naming worktree; retry → ready → archive (Patch.parallelSteps)',
+    harness: { faults: { createWorktree: 'once' } },
+    templates: { web },
+    async run(h) {
+      const id = await requestCell(h, 'web');
+      const failed = await waitForStatus(h, id, ['failed']);
+      expect(failed.failure?.step).toBe('worktree');
+      expect(await h.db.portAllocation.count({ where: { cellId: id, activeKey: { not: null } } })).toBe(1);
+      expect((await post(h, `/cells/${id}/retry`)).statusCode).toBe(202);
+      await waitForStatus(h, id, ['ready']);
+      await archive(h, id);
+      return [{ workflowId: await workflowOf(h, id) }];
+    },
+  },
   'pool-claim': {
     shows: "a warm pool's cell: provisioned for the pool → claimed by a request (the claim update) → archive",
     templates: { pooled: { ...web, pool: { size: 1 } } },

@@ -67,6 +67,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             historyLimit: deps.workflowHistoryLimit,
             poolCheckMs: deps.poolCheckMs,
             log: request.log,
+            planFirst: deps.planFirst,
           },
           request.body,
           request.headers['idempotency-key'],
