@@ -11,6 +11,8 @@ for (const script of [
   'pool.ts',
   'dependencies.ts',
   'databases.ts',
+  // P6: a 100,000-file repository (made once, kept in $TMPDIR), cell vs `git worktree add`.
+  'bigRepo.ts',
 ]) {
   await execa('tsx', [path.join(import.meta.dirname, script), ...process.argv.slice(2)], {
     stdio: 'inherit',

@@ -96,11 +96,25 @@ describe('service readiness knows which ports a service really listens on', () =
             web: { run: 'node erring.js', readiness: { type: 'http', path: '/', periodMs: 200 } },
           },
         },
+        warming: {
+          label: 'x',
+          services: {
+            web: {
+              run: 'node warming.js',
+              readiness: { type: 'http', path: '/', periodMs: 200 },
+              readyTimeoutMs: 2_000,
+            },
+          },
+        },
       }),
       'own.js': ownPortServer,
       'exit.js': listenThenExit,
       'helper.js': helperFirst,
       'two.js': twoPorts,
+      'warming.js': `require('node:http')
+  .createServer((req, res) => { res.statusCode = 503; res.end('warming up'); })
+  .listen(Number(process.env.PORT), '127.0.0.1');
+`,
       'erring.js': `require('node:http')
   .createServer((req, res) => { console.error('Error: fetch failed (api.example.invalid)'); res.statusCode = 500; res.end('boom'); })
   .listen(Number(process.env.PORT), '127.0.0.1');
@@ -200,6 +214,17 @@ describe('service readiness knows which ports a service really listens on', () =
     const waited = Date.parse(wait?.endedAt ?? '') - Date.parse(wait?.startedAt ?? '');
     // The default readiness timeout is 120 s: this is named after ~15 s of errors.
     expect(waited).toBeLessThan(60_000);
+    await expectZeroResidue(h.db, h.workspace.path, id);
+  });
+
+  it('a server still answering 503 at the timeout is told to wait longer, not to check its probe', async () => {
+    const id = await requestCell(h, 'warming', { onFailure: 'rollback' });
+    const cell = await waitForStatus(h, id, ['rolled_back', 'ready']);
+    expect(cell.failure).toMatchObject({ step: 'services', type: 'ServiceNotReady' });
+    expect(cell.failure?.message).toMatch(/^web not ready after 2000 ms: listens on :\d+; .*503/);
+    expect(cell.failure?.hint).toMatch(
+      /^It listens and says it is not ready yet \(HTTP 503\): raise readyTimeoutMs/,
+    );
     await expectZeroResidue(h.db, h.workspace.path, id);
   });
 

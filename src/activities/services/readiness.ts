@@ -44,8 +44,9 @@ const FAST_PROBES = FAST_PROBING_MS / FIRST_PROBE_GAP_MS;
  * "not yet") this long fails its readiness then, not at readyTimeoutMs: it is not slow, it fails.
  */
 const SERVER_ERROR_FOR_MS = 15_000;
+const isNotYet = (status: number | undefined) => status !== undefined && [502, 503, 504].includes(status);
 const isServerError = (status: number | undefined) =>
-  status !== undefined && status >= 500 && ![502, 503, 504].includes(status);
+  status !== undefined && status >= 500 && !isNotYet(status);
 
 /** How often the current operation of a readiness wait is recorded. */
 const REPORT_EVERY_MS = 250;
@@ -107,6 +108,8 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
         let passedAt: number | undefined;
         /** Since when the http probe has answered with a server error, without a break. */
         let erroringSince: number | undefined;
+        /** The http probe's last answer: a 502/503/504 means "not yet", not a wrong probe. */
+        let lastStatus: number | undefined;
         let reportedAt = 0;
         const fail = async (type: ErrorType, message: string, hint: string) =>
           permanent(type, message, { hint, logTail: await logTail(ctx) });
@@ -164,6 +167,7 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
               if (ctx.probe) {
                 const outcome = await probeOnce(ctx.probe, ctx, logMemory);
                 observation = outcome.observation;
+                lastStatus = outcome.status;
                 if (outcome.ok) passedAt = Date.now();
                 erroringSince = isServerError(outcome.status) ? (erroringSince ?? Date.now()) : undefined;
                 if (erroringSince !== undefined && Date.now() - erroringSince >= SERVER_ERROR_FOR_MS) {
@@ -212,9 +216,11 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
             throw await fail(
               ErrorType.ServiceNotReady,
               `${ctx.name} not ${condition} after ${service.readyTimeoutMs} ms: ${where}${observation}`,
-              listens && listens.length > 0
+              listens && listens.length > 0 && !isNotYet(lastStatus)
                 ? `It listens, but its probe does not pass: check the probe (${ctx.probe?.type ?? 'none'}) and the log: ${ctx.logFile}`
-                : `Raise readyTimeoutMs if it is just slow; log: ${ctx.logFile}`,
+                : listens && listens.length > 0
+                  ? `It listens and says it is not ready yet (HTTP ${lastStatus}): raise readyTimeoutMs if it needs longer to warm up; log: ${ctx.logFile}`
+                  : `Raise readyTimeoutMs if it is just slow; log: ${ctx.logFile}`,
             );
           }
           // Cancellable sleep: a cancellation of the activity ends the wait at once.
