@@ -60,20 +60,18 @@ export class Saga {
   }
 
   /**
-   * Runs independent steps at once (each as `step` does: its compensation registered whatever
-   * happens) and waits for all of them, so no step is still running when a rollback begins. A
-   * failure names the step that failed — the first in the given order — not the one started last.
+   * Runs two independent steps at once and waits for both, so no step is still running when a
+   * rollback begins. Both compensations are registered whatever happened, in the given order (not
+   * in the order the steps finished): a rollback undoes them as it would have undone them one after
+   * the other. A failure names the step that failed — the first in the given order.
    */
   async together<A, B>(first: StepRun<A>, second: StepRun<B>): Promise<[A, B]> {
-    const [a, b] = await Promise.allSettled([this.step(...first), this.step(...second)]);
-    if (a.status === 'rejected') {
-      this.current = first[0];
-      throw a.reason;
-    }
-    if (b.status === 'rejected') {
-      this.current = second[0];
-      throw b.reason;
-    }
+    this.current = first[0];
+    const [a, b] = await Promise.allSettled([first[1](), second[1]()]);
+    for (const [name, , undo] of [first, second]) if (undo) this.add(name, undo);
+    if (a.status === 'rejected') throw a.reason;
+    this.current = second[0];
+    if (b.status === 'rejected') throw b.reason;
     return [a.value, b.value];
   }
 
