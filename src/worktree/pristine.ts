@@ -12,23 +12,13 @@
 import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { git } from '../activities/git.js';
+import { git, gitCommonDir } from '../activities/git.js';
 
 const PARTIAL = '.partial-';
 
-const roots = new Map<string, string>();
 /** `<git common dir>/hive/pristine` of the repository. */
 export async function pristineRoot(repo: string): Promise<string> {
-  let root = roots.get(repo);
-  if (!root) {
-    root = path.join(
-      path.resolve(repo, (await git(repo, ['rev-parse', '--git-common-dir'])).trim()),
-      'hive',
-      'pristine',
-    );
-    roots.set(repo, root);
-  }
-  return root;
+  return path.join(await gitCommonDir(repo), 'hive', 'pristine');
 }
 
 export interface Pristine {
