@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities/index.js';
@@ -131,6 +132,18 @@ describe('activities converge when run twice', () => {
     await activities.removeWorktree(p);
     expect(await groupAlive(stray)).toBe(false);
     await expectZeroResidue(h.db, h.workspace.path, p.cellId);
+  });
+
+  it('a run killed between making the branch and the folder leaves a branch the next run takes up', async () => {
+    const p = await newPlan();
+    // What `git worktree add -b` leaves when killed after the branch, before the checkout: the
+    // branch, and a registration whose folder is gone.
+    await simpleGit(h.workspace.path).raw(['worktree', 'add', '-b', p.branch, p.worktreePath, p.baseCommit]);
+    await rm(p.worktreePath, { recursive: true, force: true });
+    const made = await activities.createWorktree(p);
+    expect(made).toMatchObject({ worktreePath: p.worktreePath, branch: p.branch, method: 'checkout' });
+    expect((await simpleGit(p.worktreePath).revparse(['--abbrev-ref', 'HEAD'])).trim()).toBe(p.branch);
+    expect(await activities.createWorktree(p)).toEqual(made);
   });
 
   it('a worktree whose branch holds commits is removed, but the branch is kept', async () => {

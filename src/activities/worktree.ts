@@ -7,6 +7,7 @@ import { endCellCgroup } from '../cgroups/cell.js';
 import type { Db } from '../db/client.js';
 import {
   addCellWorktree,
+  addNewCellWorktree,
   adoptCellWorktree,
   mountCellWorktree,
   releaseCellWorktree,
@@ -14,7 +15,7 @@ import {
 } from '../worktree/methods.js';
 import { restoreWork, saveWork } from './archive.js';
 import { permanent, transient } from './failures.js';
-import { git, gitSays } from './git.js';
+import { git, gitCommonDir, gitSays } from './git.js';
 import { copyIncludedFiles } from './includes.js';
 import { endAllUnder } from './spawnNotes.js';
 import { keepBeating, type StepRecorder, warn } from './steps.js';
@@ -70,11 +71,7 @@ function classifyGitError(error: unknown, what: string): never {
 
 /** Keeps `.cells/` and `.hive/` out of `git status` of the workspace and of every worktree. */
 async function ensureExcluded(workspacePath: string) {
-  const commonDir = path.resolve(
-    workspacePath,
-    (await git(workspacePath, ['rev-parse', '--git-common-dir'])).trim(),
-  );
-  const exclude = path.join(commonDir, 'info', 'exclude');
+  const exclude = path.join(await gitCommonDir(workspacePath), 'info', 'exclude');
   await mkdir(path.dirname(exclude), { recursive: true });
   const current = await readFile(exclude, 'utf8').catch(() => '');
   const wanted = ['/.cells/', `/${CELL_META_DIR}/`].filter((line) => !current.split('\n').includes(line));
@@ -143,7 +140,12 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
           let made: Awaited<ReturnType<typeof addCellWorktree>>;
           try {
             await ensureExcluded(repo);
-            const existing = (await listWorktrees(repo)).find((w) => w.path === plan.worktreePath);
+            // Nothing at the path: no worktree to adopt there (one registered without its folder is
+            // what `worktree prune` clears below). Asking git costs a process; a new cell skips it.
+            const atPath = await lstat(plan.worktreePath).catch(() => undefined);
+            const existing = atPath
+              ? (await listWorktrees(repo)).find((w) => w.path === plan.worktreePath)
+              : undefined;
             if (existing && existing.branch !== plan.branch) {
               throw permanent(
                 ErrorType.WorktreeConflict,
@@ -156,6 +158,19 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
               made = await oneAtATime(repo, () => adoptCellWorktree(repo, plan.worktreePath));
             } else {
               made = await oneAtATime(plan.workspacePath, async () => {
+                // A new cell (no folder, no restore): its branch is new too, so one `git worktree add
+                // -b` is the whole of it. Anything in the way (a branch left by a killed run, a stale
+                // registration) makes git refuse, and the careful way below handles it.
+                if (!atPath && !plan.restore) {
+                  await requireCellsInside(repo, path.dirname(plan.worktreePath), { create: true });
+                  const quick = await addNewCellWorktree(
+                    repo,
+                    plan.worktreePath,
+                    plan.branch,
+                    plan.baseCommit,
+                  );
+                  if (quick) return quick;
+                }
                 await git(repo, ['worktree', 'prune']);
                 await requireCellsInside(repo, path.dirname(plan.worktreePath), { create: true });
                 await rm(plan.worktreePath, { recursive: true, force: true });

@@ -26,14 +26,50 @@ export interface MadeWorktree {
  */
 const overlayMinFiles = () => Number(process.env.HIVE_OVERLAY_MIN_FILES ?? 2_000);
 
+/** Files per commit (`repo\0commit`): a commit's tree never changes, so it is counted once per process. */
+const fileCounts = new Map<string, number>();
+const FILE_COUNTS_KEPT = 1_000;
+
+async function filesIn(repo: string, commit: string): Promise<number> {
+  const key = `${repo}\0${commit}`;
+  const known = fileCounts.get(key);
+  if (known !== undefined) return known;
+  const listing = await git(repo, ['ls-tree', '-r', '-z', '--name-only', commit]);
+  let files = 0;
+  for (let i = listing.indexOf('\0'); i !== -1; i = listing.indexOf('\0', i + 1)) files++;
+  if (fileCounts.size >= FILE_COUNTS_KEPT) fileCounts.clear();
+  fileCounts.set(key, files);
+  return files;
+}
+
 /** Why the overlay does not pay for this commit, or null: its pristine exists, or it is big. */
 async function tooSmallForOverlay(repo: string, commit: string): Promise<string | null> {
   const min = overlayMinFiles();
   if (min <= 0 || (await hasPristine(repo, commit))) return null;
-  const listing = await git(repo, ['ls-tree', '-r', '-z', '--name-only', commit]);
-  let files = 0;
-  for (let i = listing.indexOf('\0'); i !== -1; i = listing.indexOf('\0', i + 1)) files++;
+  const files = await filesIn(repo, commit);
   return files < min ? `${files} files, fewer than ${min} (HIVE_OVERLAY_MIN_FILES)` : null;
+}
+
+/**
+ * A new cell's checkout in one git process (`git worktree add -b`), when the checkout is the
+ * method: undefined when it is not, or when git refused (the branch or a registration is already
+ * there: a killed run's leftovers), for the caller's careful way (prune, look, add) to handle. The
+ * overlay always takes the careful way: its parts converge one by one (overlay.ts).
+ */
+export async function addNewCellWorktree(
+  repo: string,
+  worktreePath: string,
+  branch: string,
+  baseCommit: string,
+): Promise<MadeWorktree | undefined> {
+  const unavailable =
+    (await overlayUnavailable(path.dirname(worktreePath))) ?? (await tooSmallForOverlay(repo, baseCommit));
+  if (!unavailable) return undefined;
+  const added = await git(repo, ['worktree', 'add', '-b', branch, worktreePath, baseCommit]).then(
+    () => true,
+    () => false,
+  );
+  return added ? { method: WorktreeMethod.checkout, fallback: unavailable } : undefined;
 }
 
 /** Adds the cell's worktree (nothing registered at its path yet), on its branch, new or existing. */
