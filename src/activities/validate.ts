@@ -128,12 +128,17 @@ export function createFirstPlanner(deps: Pick<ValidateDeps, 'steps' | 'host' | '
   return async (
     cell: CellRow,
     workspace: Workspace,
-    { template, options }: { template: Template; options: OptionValues },
+    {
+      template,
+      options,
+      baseCommit: resolved,
+    }: { template: Template; options: OptionValues; baseCommit?: string },
   ): Promise<CellPlan> =>
     deps.steps.withStep(
       { cellId: cell.id, name: Step.validate },
       async () => {
-        const baseCommit = await resolveCommit(workspace.path, cell.baseRef);
+        // The dry run resolved the base ref a moment ago: the plan starts from that same commit.
+        const baseCommit = resolved ?? (await resolveCommit(workspace.path, cell.baseRef));
         if (!baseCommit) throw baseRefUnknown(cell.baseRef);
         return assemblePlan(deps, { cell, workspace, template, options, baseCommit });
       },

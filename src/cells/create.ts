@@ -42,6 +42,8 @@ export interface CreateCellDeps extends DryRunDeps {
 export interface Validated {
   template: Template;
   options: OptionValues;
+  /** The commit the dry run resolved the base ref to. */
+  baseCommit?: string;
 }
 
 export type CellRow = Awaited<ReturnType<Db['cell']['create']>>;
@@ -87,7 +89,11 @@ export async function createCell(
   if (!validation.ok || !validation.options) return { kind: 'invalid', findings: validation.findings };
   const refused = request.host ? await checkHost(deps.db, request.host, validation.workspace.id) : undefined;
   if (refused) return { kind: 'invalid', findings: [refused] };
-  const validated = validation.template && { template: validation.template, options: validation.options };
+  const validated = validation.template && {
+    template: validation.template,
+    options: validation.options,
+    baseCommit: validation.baseCommit,
+  };
   try {
     const cell = await startCell(
       deps,

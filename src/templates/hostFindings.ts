@@ -103,8 +103,12 @@ export async function checkCapacity(
   return findings;
 }
 
-export async function checkRepository(workspace: Workspace, baseRef: string): Promise<Finding[]> {
-  if (await resolveCommit(workspace.path, baseRef)) return [];
+export async function checkRepository(
+  workspace: Workspace,
+  baseRef: string,
+  resolved: Promise<string | undefined> = resolveCommit(workspace.path, baseRef),
+): Promise<Finding[]> {
+  if (await resolved) return [];
   if (!(await isGitRepo(workspace.path))) {
     return [
       error(

@@ -4,6 +4,7 @@ import type { Workspace } from '../config/env.js';
 import { isSecret } from '../secrets/refs.js';
 import { checkPackageScripts, checkServiceCwds } from './baseFindings.js';
 import { error, type Finding, findingsFromProblems } from './findings.js';
+import { resolveCommit } from './hostChecks.js';
 import {
   checkCapacity,
   checkPorts,
@@ -49,6 +50,8 @@ export interface ValidationResult {
   template?: Template;
   /** Options with defaults applied; present when they are valid. */
   options?: OptionValues;
+  /** The commit the base ref names, when the host checks resolved it (the plan starts there). */
+  baseCommit?: string;
 }
 
 type Services = Array<[string, ServiceSpec]>;
@@ -240,20 +243,24 @@ export async function validateTemplate(request: ValidationRequest): Promise<Vali
   const options = checkOptions(template, request.options ?? {}, workspace.id);
   const all = Object.entries(template.services);
   const enabled = options.values ? enabledServices(template, options.values) : all;
+  // One git process for the base commit: the repository check's, and the plan's when this is the
+  // API's dry run of a request planned at once (src/cells/create.ts).
+  const resolved =
+    request.hostChecks === false ? undefined : resolveCommit(workspace.path, request.baseRef ?? 'HEAD');
   const findings = [
     ...options.findings,
     ...checkGraph(base, all, enabled, Object.keys(template.databases)),
     ...checkPlaceholders(base, template, enabled),
     ...checkContainers(base, template),
-    ...(request.hostChecks === false
-      ? []
-      : await hostChecks(base, template, enabled, workspace, request.baseRef)),
+    ...(resolved ? await hostChecks(base, template, enabled, workspace, request.baseRef, resolved) : []),
   ];
+  const baseCommit = await resolved;
   return {
     ok: !findings.some((f) => f.severity === 'error'),
     findings,
     template,
     options: options.values,
+    ...(baseCommit ? { baseCommit } : {}),
   };
 }
 
@@ -264,6 +271,7 @@ async function hostChecks(
   enabled: Services,
   workspace: Workspace,
   baseRef: string | undefined,
+  resolved: Promise<string | undefined>,
 ): Promise<Finding[]> {
   return (
     await Promise.all([
@@ -272,7 +280,7 @@ async function hostChecks(
       checkDatabases(base, template),
       checkPorts(base, enabled),
       checkCapacity(base, template, workspace),
-      checkRepository(workspace, baseRef ?? 'HEAD'),
+      checkRepository(workspace, baseRef ?? 'HEAD', resolved),
       checkPrompts(base, template, workspace),
       checkServiceDirs(base, enabled, workspace),
       checkServiceCwds(base, template, enabled, workspace, baseRef ?? 'HEAD'),
