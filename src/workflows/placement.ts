@@ -15,7 +15,7 @@ export async function awaitPlacement(
   act: Pick<CellActivities, 'setStatus'>,
   control: Control,
   cellId: string,
-): Promise<{ taskQueue?: string; host?: string } | 'cancelled'> {
+): Promise<{ taskQueue?: string; host?: string; queued?: boolean } | 'cancelled'> {
   let wait = FIRST_LOOK_MS;
   let queued = false;
   for (;;) {
@@ -28,7 +28,7 @@ export async function awaitPlacement(
     if (placement.kind === 'placed') {
       // A lost/back pair for a named host may have crossed the queue; placement saw it answer.
       control.hostLost = undefined;
-      return { taskQueue: placement.taskQueue, host: placement.host };
+      return { taskQueue: placement.taskQueue, host: placement.host, queued };
     }
     if (!queued) await act.setStatus(cellId, 'queued');
     queued = true;

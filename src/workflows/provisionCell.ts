@@ -27,17 +27,18 @@ export async function provisionCell(input: ProvisionCellInput): Promise<Provisio
   const control = listen(input.resume?.cell);
   listenForPool(input, control);
   if (input.resume) return live(input, act, control, input.resume);
-  let host: string | undefined;
+  let plannedFor: string | undefined;
   if (!input.hostTaskQueue) {
     const placed = await awaitPlacement(act, control, input.cellId);
     if (placed === 'cancelled') return rollBack(act, control, new Saga(), input.cellId);
     // The host's queue from here on (and in every later run: continue-as-new carries the input).
     input.hostTaskQueue = placed.taskQueue;
-    host = placed.host;
+    // A plan made before the cell waited for room may be of a config changed since: planned again.
+    plannedFor = placed.queued ? undefined : placed.host;
     act = notifying(cellActivities(input.hostTaskQueue), input);
   }
   // The API's plan holds for the host it was made on (paths, data dir, idle policy are the host's).
-  const planned = input.plan && input.plan.host === host ? input.plan : undefined;
+  const planned = input.plan && input.plan.host === plannedFor ? input.plan : undefined;
   const attempt = (saga: Saga, done: Progress) => provision(act, saga, done, input, planned);
   const settled = await provisionUntilSettled(input, act, control, attempt);
   if ('status' in settled) return settled;
