@@ -7,7 +7,7 @@ import type { CellPlan, OptionValues, RestorePoint, ServicePlan } from '../cells
 import type { Workspace } from '../config/env.js';
 import { databaseTarget } from '../databases/cellDatabases.js';
 import { serverPaths } from '../databases/server.js';
-import type { Db } from '../db/client.js';
+import type { Cell, Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { enabledServices, portsOf, primaryPortName } from '../templates/model.js';
@@ -56,11 +56,9 @@ function servicePlan(name: string, spec: ServiceSpec, databases: string[]): Serv
   };
 }
 
-type CellRow = Awaited<ReturnType<Db['cell']['findUniqueOrThrow']>>;
-
 /** What the plan is made from: the cell's record, its workspace, and the template as validated. */
 interface PlanInputs {
-  cell: CellRow;
+  cell: Cell;
   workspace: Workspace;
   template: Template;
   options: OptionValues;
@@ -126,7 +124,7 @@ const baseRefUnknown = (ref: string) =>
  */
 export function createFirstPlanner(deps: Pick<ValidateDeps, 'steps' | 'host' | 'dataDir' | 'idle'>) {
   return async (
-    cell: CellRow,
+    cell: Cell,
     workspace: Workspace,
     {
       template,
