@@ -1,10 +1,11 @@
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitSays } from '../src/activities/git.js';
-import { runProgram } from '../src/spawner/index.js';
+import { DetachedSpawnError, runProgram, spawnDetached } from '../src/spawner/index.js';
 import { createGitRepo } from './support/gitRepo.js';
 
 // The spawn helper (src/spawner): short programs run from a small helper process, with the same
@@ -89,5 +90,44 @@ describe('the spawn helper', () => {
         return stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z') ? 'gone' : 'alive';
       })
       .toBe('gone');
+  });
+
+  it('starts a detached program (a service): its own session, its output in the file given, its exit reported', async () => {
+    const log = path.join(dir, 'service.log');
+    await writeFile(log, 'before\n');
+    const fd = openSync(log, 'a');
+    const exited = new Promise<{ pid: number; code: number | null; signal: string | null }>((resolve) => {
+      void spawnDetached(
+        'node',
+        [
+          '-e',
+          'console.log("sid", require("fs").readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ")[3], process.env.ONLY, process.env.PATH === undefined); process.exit(7)',
+        ],
+        {
+          cwd: repo,
+          env: { ONLY: 'this' },
+          logFd: fd,
+          onExit: (pid, code, signal) => resolve({ pid, code, signal }),
+        },
+      ).then((pid) => started.push(pid));
+    });
+    const started: number[] = [];
+    const exit = await exited;
+    closeSync(fd);
+    expect(started).toEqual([exit.pid]);
+    expect(exit).toMatchObject({ code: 7, signal: null });
+    const [before, said] = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(before).toBe('before');
+    // Its session id is its own pid (detached: a new session), and its environment is only `env`.
+    expect(said).toBe(`sid ${exit.pid} this true`);
+    // One that cannot start is said so, as not started (not as the helper gone).
+    const missing = spawnDetached('hive-no-such-program', [], {
+      cwd: repo,
+      env: {},
+      logFd: openSync(log, 'a'),
+      onExit: () => {},
+    });
+    await expect(missing).rejects.toBeInstanceOf(DetachedSpawnError);
+    await expect(missing).rejects.toMatchObject({ reason: 'not-started' });
   });
 });

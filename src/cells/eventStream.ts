@@ -70,20 +70,18 @@ export async function* cellEventStream(
   const logOffsets = new Map<string, number>();
   // The worktree the logs must be in; known once the worktree step has run.
   let root: string | null | undefined;
-  for (let first = true; connected(); first = false) {
-    const rows = await db.cellEvent.findMany({
-      where: { cellId, id: { gt: last } },
-      orderBy: { id: 'asc' },
-      take: 500,
-    });
-    for (const row of rows) {
-      last = row.id;
-      // Through its kind's shape: what a client receives is what the shapes say, never a raw row.
-      const event = parseCellEvent(row.type, parseJson(row.data), String(row.id));
-      if (event) yield event;
-      else warn('a recorded event fits no event shape; skipped', { cellId, eventId: row.id, type: row.type });
+  // A round runs for each event the cell records (a provisioning records ~20): the services and the
+  // status are read again only when they can have changed, not in every round (issue #23: these
+  // reads were half of a provisioning's queries with one client watching). The services at most
+  // once a poll period (and once more before the end); the status when a status event came, on a
+  // timed poll (another process, or a change without an event), and in the first round.
+  let services: Awaited<ReturnType<typeof db.serviceInstance.findMany>> = [];
+  let servicesReadAt = Number.NEGATIVE_INFINITY;
+  const tailLogs = async function* (first: boolean, refresh: boolean): AsyncGenerator<CellEvent> {
+    if (refresh) {
+      services = await db.serviceInstance.findMany({ where: { cellId } });
+      servicesReadAt = Date.now();
     }
-    const services = await db.serviceInstance.findMany({ where: { cellId } });
     if (services.length && !root) {
       root = (await db.cell.findUnique({ where: { id: cellId }, select: { worktreePath: true } }))
         ?.worktreePath;
@@ -101,15 +99,38 @@ export async function* cellEventStream(
       logOffsets.set(service.name, offset);
       for (const line of lines) yield { event: 'log', data: { service: service.name, line: redact(line) } };
     }
+  };
+  let polled = false;
+  for (let first = true; connected(); first = false) {
+    const rows = await db.cellEvent.findMany({
+      where: { cellId, id: { gt: last } },
+      orderBy: { id: 'asc' },
+      take: 500,
+    });
+    let statusChanged = false;
+    for (const row of rows) {
+      last = row.id;
+      if (row.type === 'status') statusChanged = true;
+      // Through its kind's shape: what a client receives is what the shapes say, never a raw row.
+      const event = parseCellEvent(row.type, parseJson(row.data), String(row.id));
+      if (event) yield event;
+      else warn('a recorded event fits no event shape; skipped', { cellId, eventId: row.id, type: row.type });
+    }
+    const refreshed = first || Date.now() - servicesReadAt >= POLL_MS;
+    yield* tailLogs(first, refreshed);
     if (rows.length < 500) {
-      const cell = await db.cell.findUnique({ where: { id: cellId }, select: { status: true } });
-      const status = cell?.status ?? 'archived';
-      const resting = restingStatuses.find((s) => s === status);
-      if (resting) {
-        yield { event: 'end', data: { status: resting } };
-        return;
+      if (first || polled || statusChanged) {
+        const cell = await db.cell.findUnique({ where: { id: cellId }, select: { status: true } });
+        const status = cell?.status ?? 'archived';
+        const resting = restingStatuses.find((s) => s === status);
+        if (resting) {
+          // A service started since the services were last read still has its lines told.
+          if (!refreshed) yield* tailLogs(false, true);
+          yield { event: 'end', data: { status: resting } };
+          return;
+        }
       }
-      await nextEvent(cellId, POLL_MS);
+      polled = !(await nextEvent(cellId, POLL_MS));
     }
   }
 }

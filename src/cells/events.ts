@@ -29,9 +29,15 @@ export async function recordEvent<K extends RecordedEventKind>(
 const recorded = new EventEmitter().setMaxListeners(0);
 const ANY_CELL = '*';
 
-/** Resolves when this process records an event of the cell (any cell: no id), or after `ms`. */
-export async function nextEvent(cellId: string | undefined, ms: number): Promise<void> {
-  await once(recorded, cellId ?? ANY_CELL, { signal: AbortSignal.timeout(ms) }).catch(() => undefined);
+/**
+ * Resolves when this process records an event of the cell (any cell: no id), with true, or after
+ * `ms`, with false.
+ */
+export async function nextEvent(cellId: string | undefined, ms: number): Promise<boolean> {
+  return once(recorded, cellId ?? ANY_CELL, { signal: AbortSignal.timeout(ms) }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Records who did what to a cell (an `action` event). */

@@ -168,6 +168,18 @@ export interface ServiceCall extends ReadyCell {
   service: ServicePlan;
 }
 
+/**
+ * A service whose probe passed before its settle window ended (`settleMs` after it started): ready
+ * once its process still runs at `settlesAt` (epoch ms), which `confirmSettled` makes sure of.
+ */
+export interface SettlingService {
+  service: string;
+  passedAt: number;
+  settlesAt: number;
+  /** What its probe saw when it passed, for the failure message if it exits before `settlesAt`. */
+  observation: string;
+}
+
 /** Reported by supervision when a service needs attention. */
 /** What the host's supervisor reports: a service exited or turned unhealthy, or the cell is idle. */
 export interface ServiceEvent {

@@ -18,6 +18,7 @@ import type {
   ReadyCell,
   RecordedNotification,
   ServiceCall,
+  SettlingService,
 } from '../cells/plan.js';
 import type { Failure } from '../cells/schema.js';
 import type { CellStatus } from '../cells/status.js';
@@ -136,12 +137,19 @@ export function cellActivities(hostTaskQueue: string | undefined) {
       ]),
     startService: (call: ServiceCall, why = `start service ${call.service.name}`) =>
       host.startService.executeWithOptions(summary(why), [call]),
-    awaitService: (call: ServiceCall, condition: 'ready' | 'completed') =>
+    awaitService: (call: ServiceCall, condition: 'ready' | 'completed', deferSettle = false) =>
       host.awaitService.executeWithOptions(
         summary(
           `wait for ${call.service.name} to be ${condition}${call.service.readiness ? ` (${call.service.readiness.type} probe)` : ''}`,
         ),
-        [{ ...call, condition }],
+        [deferSettle ? { ...call, condition, deferSettle } : { ...call, condition }],
+      ),
+    confirmSettled: (cell: ReadyCell, settling: SettlingService[]) =>
+      host.confirmSettled.executeWithOptions(
+        summary(
+          `make sure ${settling.map((s) => s.service).join(', ')} still run${settling.length === 1 ? 's' : ''} at the end of the settle window`,
+        ),
+        [{ ...cell, settling }],
       ),
     stopService: (call: ServiceCall, why = `stop service ${call.service.name}`) =>
       host.stopService.executeWithOptions(summary(why), [call]),

@@ -18,4 +18,10 @@ export const Patch = {
    * instead of ports after worktree.
    */
   parallelSteps: 'parallel-steps',
+  /**
+   * A service nothing depends on is ready once its probe passed; the rest of its settle window is
+   * confirmed (`confirmSettled`) beside the prompt and the worktree baseline, instead of inside its
+   * readiness wait before them.
+   */
+  settleBeside: 'settle-beside',
 } as const;

@@ -1,6 +1,6 @@
 import { log, patched } from '@temporalio/workflow';
 import { Step, stepsToRedo } from '../cells/catalog.js';
-import type { CellPlan, ReadyCell } from '../cells/plan.js';
+import type { CellPlan, ReadyCell, SettlingService } from '../cells/plan.js';
 import { listenForPool } from '../pools/workflows/index.js';
 import { type CellActivities, cellActivities } from './activities.js';
 import { provisionUntilSettled } from './attempts.js';
@@ -95,16 +95,25 @@ async function provision(
     () => act.runTeardown(done.plan ?? plan, done.ports ?? ports, done.env),
   );
   const cell: ReadyCell = { plan, ports, env: done.env };
+  let settling: SettlingService[] = [];
   if (!done.servicesReady) {
-    await saga.step(Step.services, () => startServices(act, saga, cell));
+    // A fast service's settle window passes beside the prompt and baseline, not before them.
+    const beside = patched(Patch.settleBeside);
+    settling = await saga.step(Step.services, () => startServices(act, saga, cell, beside));
     done.servicesReady = true;
   }
   // Handed to a person: what setup and services left is the template's; archive keeps what follows.
   // The prompt writes only under .hive/, which the baseline never lists: both run at once.
-  const [prompt, noted] = await Promise.allSettled([
+  const [prompt, noted, settled] = await Promise.allSettled([
     saga.step(Step.prompt, () => act.assemblePrompt(cell)),
     act.recordWorktreeBaseline(plan),
+    settling.length > 0 ? act.confirmSettled(cell, settling) : Promise.resolve(),
   ]);
+  if (settled.status === 'rejected') {
+    // A service that exited within its settle window failed the services step, as it would have there.
+    saga.current = Step.services;
+    throw settled.reason;
+  }
   if (prompt.status === 'rejected') throw prompt.reason;
   if (noted.status === 'rejected') throw noted.reason;
   return cell;

@@ -1,6 +1,6 @@
 import { CancellationScope, condition } from '@temporalio/workflow';
 import { dependencyTarget, serviceStep } from '../cells/catalog.js';
-import type { ReadyCell, ServicePlan } from '../cells/plan.js';
+import type { ReadyCell, ServicePlan, SettlingService } from '../cells/plan.js';
 import type { CellActivities } from './activities.js';
 import type { Saga } from './saga.js';
 
@@ -18,10 +18,21 @@ function satisfies(reached: Reached | undefined, wanted: 'started' | 'ready' | '
  * waits until it is ready (or, when others depend on it as `completed`, until it exits 0). On a
  * failure the rest are cancelled and allowed to settle, so every started service has its
  * compensation before rollback begins.
+ *
+ * With `deferSettle`, a service nothing depends on is ready here once its probe passed; the rest
+ * of its settle window is returned, to be confirmed beside the next steps (`confirmSettled`). One
+ * that others depend on settles here in full: they start only after it.
  */
-export async function startServices(act: CellActivities, saga: Saga, cell: ReadyCell): Promise<void> {
+export async function startServices(
+  act: CellActivities,
+  saga: Saga,
+  cell: ReadyCell,
+  deferSettle = false,
+): Promise<SettlingService[]> {
   const { plan, ports } = cell;
   const reached = new Map<string, Reached>();
+  const settling: SettlingService[] = [];
+  const dependedOn = new Set(plan.services.flatMap((s) => Object.keys(s.dependsOn)));
   const oneShot = new Set(
     plan.services.flatMap((s) =>
       Object.entries(s.dependsOn)
@@ -47,7 +58,9 @@ export async function startServices(act: CellActivities, saga: Saga, cell: Ready
       await act.startService(call, `start service ${service.name}${port ? ` on :${port}` : ''}`);
       reached.set(service.name, 'started');
       const wanted = oneShot.has(service.name) ? 'completed' : 'ready';
-      const { adopted } = await act.awaitService(call, wanted);
+      const defer = deferSettle && wanted === 'ready' && !dependedOn.has(service.name);
+      const { adopted, settling: rest } = await act.awaitService(call, wanted, defer);
+      if (rest) settling.push(rest);
       // An `auto` port the service chose: part of the cell from now on, for its dependents (which
       // start after this), the prompt and supervision, as an allocated one would be.
       if (adopted) {
@@ -67,6 +80,7 @@ export async function startServices(act: CellActivities, saga: Saga, cell: Ready
   const runs = plan.services.map((s) => scope.run(() => runOne(s)));
   try {
     await Promise.all(runs);
+    return settling;
   } catch (error) {
     scope.cancel();
     await Promise.allSettled(runs);

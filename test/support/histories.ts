@@ -223,6 +223,23 @@ export const scenarios: Record<string, Scenario> = {
       return [{ workflowId: await workflowOf(h, id) }];
     },
   },
+  'settle-beside': {
+    shows:
+      "a service ready before its settle window ends: the window's rest confirmed beside the prompt and baseline → ready → archive (Patch.settleBeside)",
+    // A window far longer than the server needs to start: its rest is always confirmed beside.
+    templates: { slowSettle: { ...web, services: { web: { ...webService, settleMs: 2_000 } } } },
+    async run(h) {
+      const id = await requestCell(h, 'slowSettle');
+      await waitForStatus(h, id, ['ready']);
+      const history = await h.client.workflow.getHandle(await workflowOf(h, id)).fetchHistory();
+      const scheduled = (history.events ?? []).map(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name,
+      );
+      expect(scheduled).toContain('confirmSettled');
+      await archive(h, id);
+      return [{ workflowId: await workflowOf(h, id) }];
+    },
+  },
   'pool-claim': {
     shows: "a warm pool's cell: provisioned for the pool → claimed by a request (the claim update) → archive",
     templates: { pooled: { ...web, pool: { size: 1 } } },

@@ -12,6 +12,7 @@ import { prepareCellCgroup } from '../../cgroups/cell.js';
 import { oomBaseline } from '../../cgroups/oom.js';
 import { inCgroup } from '../../cgroups/spawn.js';
 import type { Db } from '../../db/client.js';
+import { DetachedSpawnError, spawnDetached } from '../../spawner/index.js';
 import type { HostSupervisor } from '../../supervision/supervisor.js';
 import { containedPath } from '../../templates/paths.js';
 import { runCommand, runCommands } from '../commands.js';
@@ -96,14 +97,15 @@ export function createServiceControl({
 
   /**
    * Spawns the service as a detached process group logging to its file, inside its cell's cgroup
-   * (`cgroupProcs`, none where the host has no cgroups); returns its pid.
+   * (`cgroupProcs`, none where the host has no cgroups); returns its pid. From the spawn helper
+   * (src/spawner), which relays its exit; directly when there is no helper.
    */
-  function spawnService(
+  async function spawnService(
     run: string,
     ctx: ServiceContext,
     tag: Record<string, string>,
     cgroupProcs: string[],
-  ): number {
+  ): Promise<number> {
     // A raw inherited fd (not a pipe): the service keeps logging after this worker exits. The log is
     // in the cell, where its agent can write: opened without following a link.
     let fd: number;
@@ -115,27 +117,41 @@ export function createServiceControl({
         hint: `Remove the link and let Hive write its log again: rm ${ctx.logFile}, then retry or restart the service.`,
       });
     }
-    let child: ReturnType<typeof spawn>;
+    const [file, ...args] = inCgroup(cgroupProcs, ['/bin/sh', '-c', run]);
+    // Not Hive's own environment: an allow-list of the host's basics, then the cell's.
+    const env = { ...processEnvironment(), ...ctx.env, ...tag };
+    const notStarted = (why?: string) =>
+      permanent(
+        ErrorType.ServiceSpawnFailed,
+        `${ctx.name}: could not start /bin/sh -c ${run}${why ? `: ${why}` : ''}`,
+      );
     try {
-      const [file, ...args] = inCgroup(cgroupProcs, ['/bin/sh', '-c', run]);
-      child = spawn(file, args, {
+      return await spawnDetached(file, args, {
         cwd: ctx.cwd,
-        // Not Hive's own environment: an allow-list of the host's basics, then the cell's.
-        env: { ...processEnvironment(), ...ctx.env, ...tag },
+        env,
+        logFd: fd,
+        onExit: (pid, code, signal) => exits.set(pid, { code, signal }),
+      });
+    } catch (error) {
+      if (!(error instanceof DetachedSpawnError)) throw error;
+      if (error.reason === 'not-started') throw notStarted(error.message);
+      // It may run: a retry of the step ends what the spawn note names, then starts it again.
+      if (error.reason === 'helper-died') throw error;
+      const child = spawn(file, args, {
+        cwd: ctx.cwd,
+        env,
         detached: true, // its own session and process group: stopping kills all of it
         stdio: ['ignore', fd, fd],
       });
+      const pid = child.pid;
+      if (pid === undefined) throw notStarted();
+      child.on('exit', (code, signal) => exits.set(pid, { code, signal }));
+      child.on('error', () => {});
+      child.unref();
+      return pid;
     } finally {
       closeSync(fd);
     }
-    const pid = child.pid;
-    if (pid === undefined) {
-      throw permanent(ErrorType.ServiceSpawnFailed, `${ctx.name}: could not start /bin/sh -c ${run}`);
-    }
-    child.on('exit', (code, signal) => exits.set(pid, { code, signal }));
-    child.on('error', () => {});
-    child.unref();
-    return pid;
   }
 
   return {
@@ -172,7 +188,7 @@ export function createServiceControl({
           // In its cell's cgroup (the template's resources as limits) from its first instruction.
           const cgroupProcs = await prepareCellCgroup(ctx.cellId, call.plan.resources);
           const started = await oomBaseline(ctx.cellId);
-          const pid = spawnService(run, ctx, await noteSpawn(runNote(call)), cgroupProcs);
+          const pid = await spawnService(run, ctx, await noteSpawn(runNote(call)), cgroupProcs);
           started(pid);
           const port = ctx.port();
           const running = {

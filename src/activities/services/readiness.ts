@@ -1,5 +1,5 @@
 import { ErrorType, type ServiceCondition, serviceStep } from '../../cells/catalog.js';
-import type { ServiceCall } from '../../cells/plan.js';
+import type { ReadyCell, ServiceCall, SettlingService } from '../../cells/plan.js';
 import { oomKilled, oomReport } from '../../cgroups/oom.js';
 import type { Db } from '../../db/client.js';
 import { permanent } from '../failures.js';
@@ -28,7 +28,7 @@ const STAYED_UP_MS = 1_000;
  * Next.js listens first and exits seconds later (after compiling its instrumentation), which no
  * small default covers: such a template sets `settleMs` or an http probe (docs/templates.md).
  */
-export const DEFAULT_SETTLE_MS = 200;
+export const DEFAULT_SETTLE_MS = Number(process.env.SETTLE ?? 200);
 
 /**
  * Probing is fast at first, as a shell's `until …; do sleep 0.02; done` is: every 20 ms for the first
@@ -52,6 +52,38 @@ const isServerError = (status: number | undefined) =>
 const REPORT_EVERY_MS = 250;
 
 export function createReadiness({ db, steps, exits }: ReadinessDeps) {
+  /**
+   * A service's process is gone before it reached `condition`: recorded as exited, and the failure
+   * to throw (out of memory said so, with the limit and the peak; else its exit code or signal, and
+   * how long after its probe passed when it had). With its log tail.
+   */
+  async function exited(
+    ctx: Awaited<ReturnType<typeof serviceContext>>,
+    rowId: string,
+    pid: number,
+    condition: ServiceCondition,
+    probe: { passedAt: number; observation: string } | undefined,
+  ): Promise<Error> {
+    const exit = exits.get(pid);
+    const code = exit?.code ?? null;
+    await db.serviceInstance.update({ where: { id: rowId }, data: { status: 'exited', exitCode: code } });
+    const fail = async (type: ErrorType, message: string, hint: string) =>
+      permanent(type, message, { hint, logTail: await logTail(ctx) });
+    const oom = await oomKilled(ctx.cellId, pid, exit);
+    if (oom) {
+      const report = oomReport(ctx.name, oom);
+      return fail(ErrorType.ServiceOOMKilled, report.message, report.hint);
+    }
+    const how = code === null ? `(${exit?.signal ?? 'status unknown'})` : `with code ${code}`;
+    return fail(
+      ErrorType.ServiceExited,
+      probe === undefined
+        ? `${ctx.name} exited ${how} before it was ${condition}`
+        : `${ctx.name} exited ${how} ${Date.now() - probe.passedAt} ms after its probe passed (${probe.observation}), within its settle window: not ready`,
+      `Check its command and log: ${ctx.logFile}`,
+    );
+  }
+
   return {
     /**
      * Waits until a started service is ready (its probe passes and it is still running at the end
@@ -60,11 +92,12 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
      * listens on: one that listens only elsewhere fails within seconds, naming both ports; an
      * `auto` port is adopted (and returned, for the workflow to add to the cell). Heartbeats each
      * probe, so a cancellation reaches it at once. A service that exits, or never gets ready,
-     * fails with its exit code and last log lines.
+     * fails with its exit code and last log lines. With `deferSettle`, it returns once the probe
+     * passed, naming the rest of the settle window (`settling`) for `confirmSettled`.
      */
     async awaitService(
-      call: ServiceCall & { condition: ServiceCondition },
-    ): Promise<{ observation: string; adopted?: AdoptedPort }> {
+      call: ServiceCall & { condition: ServiceCondition; deferSettle?: boolean },
+    ): Promise<{ observation: string; adopted?: AdoptedPort; settling?: SettlingService }> {
       const { service, condition } = call;
       const stepName = serviceStep(service.name, condition);
       return steps.withStep({ cellId: call.plan.cellId, name: stepName }, async () => {
@@ -116,31 +149,19 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
         for (let attempt = 1; ; attempt++) {
           if (!(await isSameProcess(pid, row.startTicks))) {
             const exit = exits.get(pid);
-            const code = exit?.code ?? null;
-            if (condition === 'completed' && code === 0) {
+            if (condition === 'completed' && exit?.code === 0) {
               await db.serviceInstance.update({
                 where: { id: row.id },
                 data: { status: 'completed', exitCode: 0 },
               });
               return { observation: 'exited 0' };
             }
-            await db.serviceInstance.update({
-              where: { id: row.id },
-              data: { status: 'exited', exitCode: code },
-            });
-            // Killed by its cell's memory limit: said so, with the limit and the peak.
-            const oom = await oomKilled(ctx.cellId, pid, exit);
-            if (oom) {
-              const report = oomReport(ctx.name, oom);
-              throw await fail(ErrorType.ServiceOOMKilled, report.message, report.hint);
-            }
-            const how = code === null ? `(${exit?.signal ?? 'status unknown'})` : `with code ${code}`;
-            throw await fail(
-              ErrorType.ServiceExited,
-              passedAt === undefined
-                ? `${ctx.name} exited ${how} before it was ${condition}`
-                : `${ctx.name} exited ${how} ${Date.now() - passedAt} ms after its probe passed (${observation}), within its settle window: not ready`,
-              `Check its command and log: ${ctx.logFile}`,
+            throw await exited(
+              ctx,
+              row.id,
+              pid,
+              condition,
+              passedAt === undefined ? undefined : { passedAt, observation },
             );
           }
           if (condition === 'ready') {
@@ -182,7 +203,7 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
                 passedAt = Date.now();
               }
             }
-            if (passedAt !== undefined && Date.now() >= settled) break;
+            if (passedAt !== undefined && (Date.now() >= settled || call.deferSettle)) break;
             if (passedAt === undefined && allocated.length > 0) {
               const verdict = await watch.look();
               if (verdict.kind === 'wrong') {
@@ -232,9 +253,44 @@ export function createReadiness({ db, steps, exits }: ReadinessDeps) {
           // Settling: only the process is watched, until the window ends.
           await sleep(passedAt === undefined ? gap : Math.max(1, Math.min(gap, settled - Date.now())));
         }
+        // Settling beside the next steps (confirmSettled): still `running` until its window ends.
+        if (condition === 'ready' && passedAt !== undefined && Date.now() < settled) {
+          const settling = { service: ctx.name, passedAt, settlesAt: settled, observation };
+          return adopted ? { observation, adopted, settling } : { observation, settling };
+        }
         await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'ready' } });
         return adopted ? { observation, adopted } : { observation };
       });
+    },
+
+    /**
+     * The end of the settle windows of services whose probe passed before theirs ended
+     * (`awaitService` with `deferSettle`): waits for each window to end, then makes sure the same
+     * process still runs, and only then calls it ready. The workflow runs this beside the prompt and
+     * the worktree baseline, so a fast service's window costs no time on the way to ready. One that
+     * exited fails its readiness step, exactly as it would have failed inside `awaitService`.
+     */
+    async confirmSettled(cell: ReadyCell & { settling: SettlingService[] }): Promise<void> {
+      const activity = inActivity();
+      for (const settling of [...cell.settling].sort((a, b) => a.settlesAt - b.settlesAt)) {
+        const wait = settling.settlesAt - Date.now();
+        if (wait > 0) await (activity ? activity.sleep(wait) : new Promise((r) => setTimeout(r, wait)));
+        const row = await db.serviceInstance.findUniqueOrThrow({
+          where: { cellId_name: { cellId: cell.plan.cellId, name: settling.service } },
+        });
+        const pid = row.pid ?? -1;
+        if (await isSameProcess(pid, row.startTicks)) {
+          await db.serviceInstance.update({ where: { id: row.id }, data: { status: 'ready' } });
+          continue;
+        }
+        const service = cell.plan.services.find((s) => s.name === settling.service);
+        if (!service) throw new Error(`confirmSettled: no service ${settling.service} in the plan`);
+        const ctx = await serviceContext({ ...cell, service });
+        // Told as its readiness step's failure: that step is what it did not pass.
+        await steps.withStep({ cellId: ctx.cellId, name: serviceStep(ctx.name, 'ready') }, async () => {
+          throw await exited(ctx, row.id, pid, 'ready', settling);
+        });
+      }
     },
   };
 }
