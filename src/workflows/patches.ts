@@ -24,4 +24,9 @@ export const Patch = {
    * readiness wait before them.
    */
   settleBeside: 'settle-beside',
+  /**
+   * A claimed pool cell's hand-over runs as a local activity also when its host's queue is the
+   * workflow's own (a host alone, `hive up`), not only when it has no host.
+   */
+  localHandover: 'local-handover',
 } as const;

@@ -243,26 +243,48 @@ export const scenarios: Record<string, Scenario> = {
   'pool-claim': {
     shows: "a warm pool's cell: provisioned for the pool → claimed by a request (the claim update) → archive",
     templates: { pooled: { ...web, pool: { size: 1 } } },
-    async run(h) {
-      // Reading the template wakes (starts) its pool's workflow.
-      await h.app.inject({ method: 'GET', url: '/templates/pooled?workspace=demo' });
-      const pooled = await eventually(
-        async () =>
-          (await h.db.cell.findFirst({ where: { poolState: 'pooled', status: 'ready' } })) ?? undefined,
-        'a pool cell ready',
-      );
-      const response = await h.app.inject({
-        method: 'POST',
-        url: '/cells',
-        payload: { workspace: 'demo', template: 'pooled', brief: 'claimed from the pool' },
-      });
-      expect(response.statusCode, response.body).toBe(202);
-      expect(response.json()).toMatchObject({ id: pooled.id, status: 'ready' });
-      await archive(h, pooled.id);
-      return [{ workflowId: await workflowOf(h, pooled.id) }];
-    },
+    run: (h) => claimFromPool(h),
+  },
+  'local-handover': {
+    shows:
+      "a warm pool's cell claimed on a host that runs alone: the hand-over is a local activity → archive (Patch.localHandover)",
+    templates: { pooled: { ...web, pool: { size: 1 } } },
+    run: (h) =>
+      claimFromPool(h, async (workflowId) => {
+        const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+        const scheduled = (history.events ?? []).map(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name,
+        );
+        expect(scheduled).not.toContain('handOverClaim');
+      }),
   },
 };
+
+/**
+ * A pool cell provisioned for its pool, claimed by a request (answered ready), then archived;
+ * `check` looks at its history before the archive.
+ */
+async function claimFromPool(
+  h: Harness,
+  check?: (workflowId: string) => Promise<void>,
+): Promise<RecordedRun[]> {
+  // Reading the template wakes (starts) its pool's workflow.
+  await h.app.inject({ method: 'GET', url: '/templates/pooled?workspace=demo' });
+  const pooled = await eventually(
+    async () => (await h.db.cell.findFirst({ where: { poolState: 'pooled', status: 'ready' } })) ?? undefined,
+    'a pool cell ready',
+  );
+  const response = await h.app.inject({
+    method: 'POST',
+    url: '/cells',
+    payload: { workspace: 'demo', template: 'pooled', brief: 'claimed from the pool' },
+  });
+  expect(response.statusCode, response.body).toBe(202);
+  expect(response.json()).toMatchObject({ id: pooled.id, status: 'ready' });
+  await check?.(await workflowOf(h, pooled.id));
+  await archive(h, pooled.id);
+  return [{ workflowId: await workflowOf(h, pooled.id) }];
+}
 
 /** The corpus file of a scenario's nth recorded run: `<name>.json`, then `<name>.2.json` … */
 export const historyFile = (name: string, index: number) =>

@@ -7,6 +7,7 @@
 import {
   condition,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -20,6 +21,7 @@ import type { ReadyCell } from '../../cells/plan.js';
 import { hiveWorkflowPrefixes } from '../../cells/workflowIds.js';
 import { CellStatusKey } from '../../temporal/searchAttributes.js';
 import { startDelivery } from '../../workflows/notify.js';
+import { Patch } from '../../workflows/patches.js';
 import type { Control, LiveState, ProvisionCellInput } from '../../workflows/state.js';
 import { type ClaimAnswer, claimSignal, claimUpdate, recycleSignal } from '../messages.js';
 
@@ -27,12 +29,14 @@ const retry = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maxi
 
 /**
  * The hand-over runs as a local activity (no round trip through the server: the claim is ready in
- * tens of milliseconds) when the cell's host is this worker's; on another host's task queue otherwise,
- * as the prompt file lives in the worktree there.
+ * tens of milliseconds) when whoever runs this workflow is the cell's host: no host queue, or the
+ * host's queue is the workflow's own (a host that runs alone, `hive up`, serves the shared queue).
+ * On another host's task queue otherwise, as the prompt file lives in the worktree there.
  */
 function handOverClaim(hostTaskQueue: string | undefined, cell: ReadyCell) {
   const summary = { summary: 'claimed from the pool: take the request, render the prompt again' };
-  if (!hostTaskQueue) {
+  const here = hostTaskQueue === workflowInfo().taskQueue && patched(Patch.localHandover);
+  if (!hostTaskQueue || here) {
     return proxyLocalActivities<Activities>({
       startToCloseTimeout: '1 minute',
       retry,
