@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { webService } from '../test/support/templates.js';
@@ -43,14 +45,31 @@ async function cleanUp(id: string) {
 
 const baselineOne = (i: number) => shellBaseline(repo, `b${i}`);
 
+/** CPU time all cores have spent busy since boot, in ms (/proc/stat; user, nice, system, irq, softirq, steal). */
+function machineBusyMs(): number {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
 // Warm-up (workflow bundle, first git and node start) is not measured.
 await cleanUp((await provisionOne(-1)).id);
 await baselineOne(-1);
 
 const hiveSeq: number[] = [];
 const seqPhases: Phase[][] = [];
+// The CPU the sequential cells cost: this process (API, worker, its workflow thread, the client) and
+// the whole machine, over the provisioning only (the phases and the clean-up are not counted).
+let cpu = { process: 0, machine: 0 };
 for (let i = 0; i < N; i++) {
+  const [p0, m0] = [process.cpuUsage(), machineBusyMs()];
   const r = await provisionOne(i);
+  const p = process.cpuUsage(p0);
+  cpu = { process: cpu.process + (p.user + p.system) / 1000, machine: cpu.machine + machineBusyMs() - m0 };
   hiveSeq.push(r.ms);
   seqPhases.push(await r.phases());
   await cleanUp(r.id);
@@ -67,7 +86,7 @@ const baseParallel = await Promise.all(Array.from({ length: N }, (_, i) => basel
 const baseParWall = performance.now() - t;
 
 const rss = process.memoryUsage().rss / (1024 * 1024);
-console.log(`N = ${N}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+console.log(`N = ${N}, node ${process.version}, ${cpus().length} cores`);
 console.log('| run | Hive cells (median) | shell baseline (median) | ratio |');
 console.log('| --- | --- | --- | --- |');
 console.log(
@@ -80,6 +99,9 @@ console.log(
   `| ${N} at once, wall clock | ${ms(hiveParWall)} | ${ms(baseParWall)} | ${(hiveParWall / baseParWall).toFixed(1)}× |`,
 );
 console.log(`bench process RSS at the end (API + worker + clients): ${rss.toFixed(0)} MiB`);
+console.log(
+  `CPU per sequential cell (${ms(median(hiveSeq))} wall): this process ${ms(cpu.process / N)}, the whole machine (${cpus().length} cores) ${ms(cpu.machine / N)}`,
+);
 console.log('\nWhere the time of a sequential cell goes (median of each phase over the runs):\n');
 console.log('| phase | ms |');
 console.log('| --- | --- |');
