@@ -1,7 +1,7 @@
 // The corpus list (repos.json) and turning one entry into a fresh git repository: a snapshot of a
 // fetched mirror at its pinned commit (or of a local working tree), committed as one commit, so a
 // cell's worktree starts from exactly what a user would have cloned.
-import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { CONFIG_FILE_NAMES } from '../../src/templates/loader.js';
@@ -50,8 +50,13 @@ export async function missing(entry: CorpusRepo): Promise<string | undefined> {
 const git = (cwd: string, args: string[]) =>
   execa('git', ['-c', 'user.name=hive-corpus', '-c', 'user.email=corpus@hive.invalid', ...args], { cwd });
 
-/** A fresh repository at `dir` holding the entry's files as one commit on `main`. */
+/**
+ * A fresh repository at `dir` holding the entry's files as one commit on `main`. What an earlier run
+ * left there (its repository, `hive init`'s commit, cells, installs) goes first: every run starts
+ * from what a new user has.
+ */
 export async function materialize(entry: CorpusRepo, dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   let archive: Uint8Array;
   if (entry.local) {
