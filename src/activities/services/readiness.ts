@@ -28,7 +28,7 @@ const STAYED_UP_MS = 1_000;
  * Next.js listens first and exits seconds later (after compiling its instrumentation), which no
  * small default covers: such a template sets `settleMs` or an http probe (docs/templates.md).
  */
-export const DEFAULT_SETTLE_MS = Number(process.env.SETTLE ?? 200);
+export const DEFAULT_SETTLE_MS = 200;
 
 /**
  * Probing is fast at first, as a shell's `until …; do sleep 0.02; done` is: every 20 ms for the first
