@@ -3,6 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { recordEvent } from '../src/cells/events.js';
 import { packageRoot } from '../src/config/paths.js';
 import { createDb, type Db, EVENT_ORDER_LOCK, isUniqueViolation } from '../src/db/client.js';
 import { cloneDatabase, dropDatabase } from './support/postgres.js';
@@ -99,7 +100,7 @@ describe('PostgreSQL specifics', () => {
   });
 
   it('event ids become visible in id order: an insert waits for the one in flight before it', async () => {
-    // An event insert in flight elsewhere (it holds the order lock, as every insert through createDb).
+    // An event insert in flight elsewhere (it holds the order lock, as every event Hive records does).
     const other = new pg.Client({ connectionString: url });
     await other.connect();
     try {
@@ -109,17 +110,20 @@ describe('PostgreSQL specifics', () => {
         `INSERT INTO "CellEvent" ("cellId", type, data) VALUES ('c1', 'operation', '{}') RETURNING id`,
       );
       let done = false;
-      const next = db.cellEvent
-        .create({ data: { cellId: 'c1', type: 'operation', data: '{}' } })
-        .finally(() => {
+      // Hive's one writer of events (raw SQL that takes the lock in the same statement).
+      const next = recordEvent(db, 'c1', 'operation', { step: 'worktree', operation: 'after' }).finally(
+        () => {
           done = true;
-        });
+        },
+      );
       await new Promise((r) => setTimeout(r, 300));
       // Without the lock it would commit first with a higher id, and a reader resuming after it
       // would never see the lower one.
       expect(done).toBe(false);
       await other.query('COMMIT');
-      expect((await next).id).toBeGreaterThan(rows[0].id);
+      await next;
+      const after = await db.cellEvent.findFirst({ where: { data: { contains: 'after' } } });
+      expect(after?.id).toBeGreaterThan(rows[0].id);
     } finally {
       await other.end();
     }

@@ -3,7 +3,7 @@ import type { Db } from '../db/client.js';
 import { warn } from '../log.js';
 import { FileReplacedError, openContained } from './containedFiles.js';
 import { type CellEvent, parseCellEvent } from './eventShapes.js';
-import { nextEvent } from './events.js';
+import { nextEvent, readEventsAfter } from './events.js';
 import { restingStatuses } from './status.js';
 
 export type { CellEvent as StreamedEvent } from './eventShapes.js';
@@ -102,11 +102,7 @@ export async function* cellEventStream(
   };
   let polled = false;
   for (let first = true; connected(); first = false) {
-    const rows = await db.cellEvent.findMany({
-      where: { cellId, id: { gt: last } },
-      orderBy: { id: 'asc' },
-      take: 500,
-    });
+    const rows = await readEventsAfter(db, cellId, last, 500);
     let statusChanged = false;
     for (const row of rows) {
       last = row.id;

@@ -5,6 +5,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Prisma, PrismaClient } from './generated/client.js';
 import { PrismaClient as PostgresPrismaClient } from './generated-pg/client.js';
 import { isPostgresUrl, postgresConfig } from './postgres.js';
+import { registerRawTarget } from './rawSql.js';
 
 /**
  * Hive's records, on SQLite (the embedded default) or PostgreSQL. One set of models
@@ -28,28 +29,17 @@ function sqliteFile(url: string): string {
  * commits one write at a time, so they do; PostgreSQL hands out sequence values before commit, so
  * two concurrent inserts could commit out of order and a reader would skip the lower id for good.
  * Holding one transaction-level advisory lock from before `nextval` until commit makes id order
- * commit order (a few hundred µs per event; see docs/scaling.md).
+ * commit order (a few hundred µs per event; see docs/scaling.md). Events are written only by
+ * appendEvent (src/cells/events.ts), whose one statement takes it.
  */
 export const EVENT_ORDER_LOCK = 0x48495645; // "HIVE"
 
 function createPostgresDb(databaseUrl: string): Db {
   const { schema } = postgresConfig(databaseUrl);
-  const base = new PostgresPrismaClient({
+  const db = new PostgresPrismaClient({
     adapter: new PrismaPg({ connectionString: databaseUrl }, schema ? { schema } : undefined),
   });
-  const db = base.$extends({
-    query: {
-      cellEvent: {
-        async create({ args }) {
-          const [, row] = await base.$transaction([
-            base.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`),
-            base.cellEvent.create(args),
-          ]);
-          return row;
-        },
-      },
-    },
-  });
+  registerRawTarget(db, { dialect: 'postgresql', schema });
   return db as unknown as Db;
 }
 
@@ -61,6 +51,7 @@ export function createDb(databaseUrl: string): Db {
   if (isPostgresUrl(databaseUrl)) return createPostgresDb(databaseUrl);
   mkdirSync(path.dirname(sqliteFile(databaseUrl)), { recursive: true });
   const db = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: databaseUrl }) });
+  registerRawTarget(db, { dialect: 'sqlite' });
   // The file is in WAL mode (src/db/migrate.ts); with synchronous=NORMAL a commit no longer waits for
   // an fsync (3.4 → 0.9 ms a write, measured): a crash of Hive (kill -9) loses nothing; only a power
   // cut may lose the last commits, and then records lag Temporal's history until the cell's next
