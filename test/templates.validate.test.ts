@@ -2,8 +2,11 @@ import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import getPort from 'get-port';
+import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { programsOf } from '../src/templates/commandPrograms.js';
+import { resolveCommit } from '../src/templates/hostChecks.js';
+import { createGitRepo } from './support/gitRepo.js';
 import { createHarness, type Harness } from './support/harness.js';
 
 /** A real listener holding a port, so "port in use" is a fact of the host, not a fake. */
@@ -367,4 +370,69 @@ describe('the programs a command line runs, as the dry run reads them', () => {
       expect(programsOf(line)).toEqual(programs);
     });
   }
+});
+
+describe("the base commit of HEAD, read from the repository's files as git reads it", () => {
+  let repo: string;
+  beforeAll(async () => {
+    repo = await createGitRepo();
+  });
+  afterAll(async () => {
+    await rm(repo, { recursive: true, force: true });
+  });
+  const gitSays = async (dir: string) =>
+    (
+      await simpleGit(dir)
+        .raw(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])
+        .catch(() => '')
+    ).trim() || undefined;
+
+  it('a loose branch, packed refs, a detached HEAD, a linked worktree and an unborn branch', async () => {
+    const git = simpleGit(repo);
+    const layouts: Array<[string, () => Promise<string>]> = [
+      ['loose ref', async () => repo],
+      [
+        'packed ref',
+        async () => {
+          await git.raw(['commit', '--allow-empty', '-m', 'second']);
+          await git.raw(['pack-refs', '--all', '--prune']);
+          return repo;
+        },
+      ],
+      [
+        'detached HEAD',
+        async () => {
+          await git.raw(['commit', '--allow-empty', '-m', 'third']);
+          await git.raw(['checkout', '-q', '--detach', 'HEAD']);
+          return repo;
+        },
+      ],
+      [
+        'linked worktree (HEAD in its folder, refs in the repository)',
+        async () => {
+          await git.raw(['checkout', '-q', 'main']);
+          await git.raw(['commit', '--allow-empty', '-m', 'fourth']);
+          const linked = path.join(repo, '.cells', 'linked');
+          await git.raw(['worktree', 'add', '-q', '-b', 'side', linked, 'main']);
+          return linked;
+        },
+      ],
+      [
+        'unborn branch (git has the last word: no commit)',
+        async () => {
+          await git.raw(['checkout', '-q', '--orphan', 'empty']);
+          return repo;
+        },
+      ],
+    ];
+    const seen = new Set<string | undefined>();
+    for (const [layout, arrange] of layouts) {
+      const dir = await arrange();
+      const expected = await gitSays(dir);
+      expect({ layout, commit: await resolveCommit(dir, 'HEAD') }).toEqual({ layout, commit: expected });
+      seen.add(expected);
+    }
+    // Four different commits and "none": each layout was really a case of its own.
+    expect(seen.size).toBe(5);
+  });
 });

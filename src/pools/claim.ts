@@ -14,7 +14,7 @@ import { resolveCommit } from '../templates/hostChecks.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { optionsSchema } from '../templates/model.js';
 import { ensurePool, type PoolDeps } from './ensure.js';
-import { defaultOptions, poolKey, poolSize, poolWorkflowId, readHeadCommit, sameOptions } from './key.js';
+import { defaultOptions, poolKey, poolSize, poolWorkflowId, sameOptions } from './key.js';
 import { claimSignal, claimUpdate, poolChangedSignal } from './messages.js';
 
 export interface ClaimDeps extends PoolDeps {
@@ -86,7 +86,7 @@ async function matchingPoolKey(
   if (!defaults || !options.success || !sameOptions(options.data as OptionValues, defaults)) {
     return undefined;
   }
-  const head = (await readHeadCommit(workspacePath)) ?? (await resolveCommit(workspacePath, 'HEAD'));
+  const head = await resolveCommit(workspacePath, 'HEAD');
   if (!head) return undefined;
   if (request.baseRef && (await resolveCommit(workspacePath, request.baseRef)) !== head) return undefined;
   return poolKey(template, head);

@@ -1,8 +1,6 @@
 // What a warm pool is keyed on and what a request must be to be served from it. Shared by the API
 // (the claim) and the pool's activities (refill, recycling); never imported by workflow code.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { poolWorkflowIdOf } from '../cells/workflowIds.js';
 import { type OptionValues, optionsSchema } from '../templates/model.js';
 import type { Template } from '../templates/schema.js';
@@ -36,32 +34,4 @@ export function sameOptions(a: OptionValues, b: OptionValues): boolean {
 export function poolKey(template: Template, baseCommit: string): string {
   const { pool: _pool, ...built } = template;
   return createHash('sha256').update(JSON.stringify(built)).update('\n').update(baseCommit).digest('hex');
-}
-
-/**
- * The commit HEAD names, read from the repository's files (no git process: the claim is on the hot
- * path of a request); undefined when it cannot be read that way (callers then ask git).
- */
-export async function readHeadCommit(repo: string): Promise<string | undefined> {
-  try {
-    let gitDir = path.join(repo, '.git');
-    if (!(await stat(gitDir)).isDirectory()) {
-      const pointer = (await readFile(gitDir, 'utf8')).match(/^gitdir: (.+)$/m)?.[1];
-      if (!pointer) return undefined;
-      gitDir = path.resolve(repo, pointer.trim());
-    }
-    const head = (await readFile(path.join(gitDir, 'HEAD'), 'utf8')).trim();
-    if (/^[0-9a-f]{40}$/.test(head)) return head;
-    const ref = head.match(/^ref: (refs\/\S+)$/)?.[1];
-    if (!ref) return undefined;
-    const loose = await readFile(path.join(gitDir, ref), 'utf8').catch(() => undefined);
-    if (loose && /^[0-9a-f]{40}\s*$/.test(loose)) return loose.trim();
-    const packed = await readFile(path.join(gitDir, 'packed-refs'), 'utf8').catch(() => '');
-    return packed
-      .split('\n')
-      .find((line) => line.endsWith(` ${ref}`))
-      ?.slice(0, 40);
-  } catch {
-    return undefined;
-  }
 }
