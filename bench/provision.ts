@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { webService } from '../test/support/templates.js';
+import { agentClient } from './agentProcess.js';
 import { breakdown, medianPhases, type Phase } from './breakdown.js';
 import { median, ms, shellBaseline } from './measure.js';
 import { startBenchStack } from './stack.js';
@@ -13,25 +14,15 @@ const { db, hive, client, repo, stop, endCell } = await startBenchStack({
   web: { label: 'Web', services: { web: webService } },
 });
 
+// The agent asking for cells is its own process, as a real one is (bench/agentProcess.ts).
+const agent = agentClient(hive.url);
+
 async function provisionOne(i: number): Promise<{ id: string; ms: number; phases: () => Promise<Phase[]> }> {
-  const postedAt = Date.now();
-  const started = performance.now();
   // As an agent runner does: POST, then wait on the cell's event stream until it rests.
-  const { id, workflowId } = await hive.createCell({
-    workspace: 'bench',
-    template: 'web',
-    brief: `bench ${i}`,
-  });
-  const acceptedAt = Date.now();
-  const cell = await hive.waitForCell(id);
+  const cell = await agent.provision({ workspace: 'bench', template: 'web', brief: `bench ${i}` });
   if (cell.status !== 'ready')
-    throw new Error(`cell ${id} is ${cell.status}: ${JSON.stringify(cell.failure)}`);
-  const readySeenAt = Date.now();
-  return {
-    id,
-    ms: performance.now() - started,
-    phases: () => breakdown(client, workflowId, { postedAt, acceptedAt, readySeenAt }),
-  };
+    throw new Error(`cell ${cell.id} is ${cell.status}: ${JSON.stringify(cell.failure)}`);
+  return { id: cell.id, ms: cell.ms, phases: () => breakdown(client, cell.workflowId, cell) };
 }
 
 /** Not measured: stop the service, remove worktree and branch, release the ports. */
@@ -61,10 +52,13 @@ await cleanUp((await provisionOne(-1)).id);
 await baselineOne(-1);
 
 const hiveSeq: number[] = [];
+const baseSeq: number[] = [];
 const seqPhases: Phase[][] = [];
-// The CPU the sequential cells cost: this process (API, worker, its workflow thread, the client) and
-// the whole machine, over the provisioning only (the phases and the clean-up are not counted).
+// The CPU the sequential cells cost: this process (API, worker, its workflow thread) and the whole
+// machine, over the provisioning only (the phases and the clean-up are not counted).
 let cpu = { process: 0, machine: 0 };
+// A Hive cell, then the shell's, in turns: this machine's speed drifts over a run (the baseline has
+// moved by a fifth between runs minutes apart), and the ratio should compare like with like.
 for (let i = 0; i < N; i++) {
   const [p0, m0] = [process.cpuUsage(), machineBusyMs()];
   const r = await provisionOne(i);
@@ -73,9 +67,8 @@ for (let i = 0; i < N; i++) {
   hiveSeq.push(r.ms);
   seqPhases.push(await r.phases());
   await cleanUp(r.id);
+  baseSeq.push(await baselineOne(i));
 }
-const baseSeq: number[] = [];
-for (let i = 0; i < N; i++) baseSeq.push(await baselineOne(i));
 
 let t = performance.now();
 const parallel = await Promise.all(Array.from({ length: N }, (_, i) => provisionOne(100 + i)));
@@ -98,7 +91,7 @@ console.log(
 console.log(
   `| ${N} at once, wall clock | ${ms(hiveParWall)} | ${ms(baseParWall)} | ${(hiveParWall / baseParWall).toFixed(1)}× |`,
 );
-console.log(`bench process RSS at the end (API + worker + clients): ${rss.toFixed(0)} MiB`);
+console.log(`bench process RSS at the end (API + worker): ${rss.toFixed(0)} MiB`);
 console.log(
   `CPU per sequential cell (${ms(median(hiveSeq))} wall): this process ${ms(cpu.process / N)}, the whole machine (${cpus().length} cores) ${ms(cpu.machine / N)}`,
 );
@@ -107,4 +100,5 @@ console.log('| phase | ms |');
 console.log('| --- | --- |');
 for (const { phase, ms: value } of medianPhases(seqPhases)) console.log(`| ${phase} | ${value.toFixed(0)} |`);
 
+agent.close();
 await stop();
