@@ -13,6 +13,7 @@ import { thawCell } from '../src/cgroups/freeze.js';
 import { createHiveClient } from '../src/client/index.js';
 import { createDb } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
+import { createHandOverHere } from '../src/pools/activities.js';
 import { createConfigLoader } from '../src/templates/loader.js';
 import { useTemporalServer } from '../src/temporal/devServer.js';
 import { createHiveWorker, installWorkerRuntime } from '../src/worker/index.js';
@@ -62,9 +63,11 @@ export async function startBenchStack(templates: Record<string, unknown>, option
     temporal: { client, namespace: 'default', taskQueue, eagerStart: eager },
     workspaces: [workspace],
     configs,
-    // As `hive up` does: the request planned where it is accepted (BENCH_PLAN_FIRST=0 measures without).
+    // As `hive up` does: the request planned where it is accepted, a claimed pool cell handed over
+    // there (BENCH_PLAN_FIRST=0 measures without both).
     ...(process.env.BENCH_PLAN_FIRST !== '0' && {
       planFirst: createFirstPlanner({ steps: createStepRecorder(db), host: 'bench', dataDir: dir }),
+      handOverHere: createHandOverHere({ db, host: 'bench' }),
     }),
   });
   // Clients as agents run them: over HTTP, waiting on the cell's event stream.

@@ -4,12 +4,13 @@ import { type PoolCell, sortPoolCells, whyNoPool } from '../src/pools/reconcile.
 // What one look at a pool decides, from the records alone (the activity applies it on the real stack:
 // test/pool.test.ts). Cells are given oldest first, as the activity reads them.
 
-const cell = (id: string, status: string, poolState = 'pooled', poolKey: string | null = 'k'): PoolCell => ({
-  id,
-  status,
-  poolState,
-  poolKey,
-});
+const cell = (
+  id: string,
+  status: string,
+  poolState = 'pooled',
+  poolKey: string | null = 'k',
+  poolReady: string | null = null,
+): PoolCell => ({ id, status, poolState, poolKey, poolReady });
 
 describe('one look at a pool', () => {
   it('keeps fresh cells, lets stale and broken ones go, and counts only the broken as failed', () => {
@@ -47,13 +48,23 @@ describe('one look at a pool', () => {
       [
         cell('lost-claim', 'provisioning', 'claimed'),
         cell('served', 'ready', 'claimed'),
+        // Handed over by the API, its signal to the workflow lost: told again.
+        cell('untold', 'ready', 'claimed', 'k', '{"plan":{}}'),
+        // Archived before its workflow heard of the claim: nothing to tell any more.
+        cell('archived-untold', 'archived', 'claimed', 'k', '{"plan":{}}'),
         cell('gone', 'archived', 'recycled'),
         cell('going', 'ready', 'recycled'),
       ],
       'k',
       2,
     );
-    expect(sorted).toEqual({ kept: [], letGo: [], unclaimed: ['lost-claim'], ended: ['gone'], failed: 0 });
+    expect(sorted).toEqual({
+      kept: [],
+      letGo: [],
+      unclaimed: ['lost-claim', 'untold'],
+      ended: ['gone'],
+      failed: 0,
+    });
   });
 
   it('without a key (HEAD does not resolve) every pooled cell goes', () => {

@@ -47,7 +47,8 @@ const request = (h: Harness, body: Record<string, unknown>, key?: string) =>
 describe('a warm pool serves matching requests', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await createHarness('pool', workspaceFiles({ pooled: pooledTemplate(5) }));
+    // As `hive up`: the API hands a claimed cell over itself (the stale-pool test below: the workflow).
+    h = await createHarness('pool', workspaceFiles({ pooled: pooledTemplate(5) }), { handOverHere: true });
   });
   afterAll(() => h?.close());
 
@@ -94,6 +95,21 @@ describe('a warm pool serves matching requests', () => {
     const all = (await h.app.inject({ method: 'GET', url: '/cells' })).json().cells as Array<{ id: string }>;
     expect(all.map((c) => c.id).sort()).toEqual(accepted.map((a) => a.id).sort());
 
+    // Each claimed cell's workflow takes the claim over from the API (told by a signal, queued in
+    // its history before the answer): nothing left for the pool to tell it, and the Temporal UI shows
+    // the request's cell a moment after the request had it.
+    await eventually(async () => {
+      if ((await h.db.cell.count({ where: { poolState: 'claimed', poolReady: { not: null } } })) > 0) return;
+      for (const row of claimed) {
+        const { memo } = await h.client.workflow.getHandle(row.workflowId).describe();
+        if (memo?.pool !== 'claimed') return;
+      }
+      return true;
+    }, 'every claim taken over by its workflow');
+    const history = await h.client.workflow.getHandle(`cell-${claimed[0]?.id}`).fetchHistory();
+    const signals = history.events?.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName);
+    expect(signals).toContain(claimSignal.name);
+
     // The claimed cells carry their request's identity and brief, nothing of the pool's.
     for (const row of claimed) {
       const i = accepted.findIndex((a) => a.id === row.id);
@@ -133,6 +149,22 @@ describe('a warm pool serves matching requests', () => {
     // The cold ones become ready too: requests the pool could not serve are provisioned as always.
     for (const row of rows.filter((r) => r.poolState === null)) await waitForStatus(h, row.id, ['ready']);
   }, 240_000);
+
+  it('a claimed cell archived the moment its request is answered ends archived, whatever its workflow heard first', async () => {
+    await poolReady(h, 'pooled', 5);
+    const response = await request(h, { template: 'pooled', brief: 'Gone at once' });
+    const { id, status } = response.json() as { id: string; status: string };
+    expect(status).toBe('ready');
+    // Sent at once: it may reach the workflow before the claim's signal does.
+    const archived = await h.app.inject({ method: 'DELETE', url: `/cells/${id}` });
+    expect(archived.statusCode).toBe(202);
+    await waitForStatus(h, id, ['archived']);
+    const handle = h.client.workflow.getHandle(`cell-${id}`);
+    await handle.result();
+    // The late claim turned nothing ready again, and nothing of the cell is left but its record.
+    expect((await h.db.cell.findUniqueOrThrow({ where: { id } })).status).toBe('archived');
+    await expectZeroResidue(h.db, h.workspace.path, id);
+  });
 
   it('a request that does not match the pool (options, baseRef) is provisioned cold', async () => {
     await poolReady(h, 'pooled', 5);

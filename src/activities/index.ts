@@ -93,7 +93,7 @@ export function createActivities(deps: ActivityDeps, host: HostParts = createHos
     ...createServicesActivities(shared),
     ...prompts,
     ...createNotifyActivities(shared),
-    ...createPoolsActivities({ ...shared, prompts, records }),
+    ...createPoolsActivities({ ...shared, prompts }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { recordEvent } from '../cells/events.js';
+import type { ReadyCell } from '../cells/plan.js';
 import type { Failure } from '../cells/schema.js';
 import type { CellStatus } from '../cells/status.js';
 import type { Db } from '../db/client.js';
@@ -14,11 +15,14 @@ export function createRecordsActivities({ db }: RecordsDeps) {
       cellId,
       status,
       failure,
+      poolReady,
     }: {
       cellId: string;
       status: CellStatus;
       /** A failure to show; null clears the one shown. */
       failure?: Failure | null;
+      /** A pool cell turning ready: what it runs with, kept for its API to hand a claim over (src/pools). */
+      poolReady?: ReadyCell;
     }): Promise<void> {
       const before = await db.cell.findUnique({ where: { id: cellId }, select: { status: true } });
       await db.cell.update({
@@ -28,6 +32,7 @@ export function createRecordsActivities({ db }: RecordsDeps) {
           // readyAt feeds the measured provisioning times of the template catalog.
           ...(status === 'ready' ? { readyAt: new Date(), failure: null } : {}),
           ...(failure !== undefined ? { failure: failure && JSON.stringify(failure) } : {}),
+          ...(poolReady ? { poolReady: JSON.stringify(poolReady) } : {}),
         },
       });
       // A retried activity must not log a transition twice.

@@ -50,4 +50,6 @@ export interface ApiDeps {
    * from its dry run, so the workflow's first attempt runs no `validate` activity (src/cells/create.ts).
    */
   planFirst?: CreateCellDeps['planFirst'];
+  /** There too: a claimed pool cell of this host is handed over here, without a Temporal round trip. */
+  handOverHere?: CreateCellDeps['handOverHere'];
 }

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import { type Db, isUniqueViolation } from '../db/client.js';
 import { hostWorkspaces, reservationOf } from '../hosts/registry.js';
-import { claimFromPool, type PoolDeps } from '../pools/index.js';
+import { type ClaimDeps, claimFromPool, type PoolDeps } from '../pools/index.js';
 import { type DryRunDeps, dryRun } from '../templates/dryRun.js';
 import { error, type Finding } from '../templates/findings.js';
 import type { Template } from '../templates/schema.js';
@@ -36,6 +36,8 @@ export interface CreateCellDeps extends DryRunDeps {
    * from its dry run, so the workflow's first attempt needs no `validate` activity on this host.
    */
   planFirst?: (cell: CellRow, workspace: Workspace, validated: Validated) => Promise<CellPlan>;
+  /** Set there too: a cell claimed from a warm pool of this host is handed over here (src/pools). */
+  handOverHere?: ClaimDeps['handOverHere'];
 }
 
 /** What a passed dry run says the request is: its template and its options with defaults. */

@@ -1,16 +1,16 @@
 // Warm pools, the side effects (the worker's entry for pools): one look at a pool (reconcile),
 // recording a new pool cell, and handing a claimed pool cell over to its request. Each idempotent.
 import { permanent } from '../activities/failures.js';
-import type { createPromptsActivities } from '../activities/prompts.js';
-import type { createRecordsActivities } from '../activities/records.js';
-import { ErrorType } from '../cells/catalog.js';
+import { createPromptsActivities } from '../activities/prompts.js';
+import { createStepRecorder } from '../activities/steps.js';
+import { ErrorType, Step } from '../cells/catalog.js';
 import { readColumn, TextListColumn } from '../cells/columns.js';
 import { recordAction, recordEvent } from '../cells/events.js';
 import { notifyRoute } from '../cells/notifyColumns.js';
 import type { CellPlan, NotifyRoute, OptionValues, ReadyCell } from '../cells/plan.js';
 import { cellWorkflowId } from '../cells/workflowIds.js';
 import type { Workspace } from '../config/env.js';
-import type { Db } from '../db/client.js';
+import type { Cell, Db } from '../db/client.js';
 import { reservationOf } from '../hosts/registry.js';
 import { resolveCommit } from '../templates/hostChecks.js';
 import type { ConfigLoader } from '../templates/loader.js';
@@ -22,7 +22,6 @@ export interface PoolsDeps {
   workspaces: Workspace[];
   configs: ConfigLoader;
   prompts: ReturnType<typeof createPromptsActivities>;
-  records: ReturnType<typeof createRecordsActivities>;
 }
 
 /** What a pool's workflow learns from one look at its cells, and what it has to do. */
@@ -53,7 +52,7 @@ export interface HandedOver {
   notify?: NotifyRoute;
 }
 
-export function createPoolsActivities({ db, workspaces, configs, prompts, records }: PoolsDeps) {
+export function createPoolsActivities({ db, workspaces, configs, prompts }: PoolsDeps) {
   /** Marks a pool cell recycled unless a request claimed it first (the same compare-and-set as the claim). */
   const letGo = async (id: string) => {
     const { count } = await db.cell.updateMany({
@@ -72,6 +71,8 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
     const template = loaded?.ok ? loaded.templates.find((t) => t.id === templateId) : undefined;
     return { workspace, loaded, template };
   };
+
+  const takeRequest = requestTaker({ db, prompts });
 
   return {
     /**
@@ -93,7 +94,7 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
       const key = template && baseCommit ? poolKey(template, baseCommit) : undefined;
       const cells: PoolCell[] = await db.cell.findMany({
         where: { workspaceId, templateId, poolState: { in: ['pooled', 'claimed', 'recycled'] } },
-        select: { id: true, status: true, poolState: true, poolKey: true },
+        select: { id: true, status: true, poolState: true, poolKey: true, poolReady: true },
         orderBy: { createdAt: 'asc' },
       });
       const sorted = sortPoolCells(cells, key, size);
@@ -162,34 +163,90 @@ export function createPoolsActivities({ db, workspaces, configs, prompts, record
     },
 
     /**
-     * A claimed pool cell becomes its request's: the plan takes the brief, constraints and success
-     * criteria from the record (the claim wrote them), the events of its time in the pool are
-     * dropped, the prompt is rendered again and the cell is ready. Null when no request claimed it.
+     * A claimed pool cell's hand-over, as its workflow runs it (on a claim update or signal): the
+     * request taken (see takeRequest; already done when the API of the cell's host did it at the
+     * claim), and `poolReady` cleared: the workflow has the claim now. Null when no request claimed it.
      */
     async handOverClaim({ cell }: { cell: ReadyCell }): Promise<HandedOver | null> {
       const cellId = cell.plan.cellId;
       const row = await db.cell.findUnique({ where: { id: cellId } });
       if (!row) throw permanent(ErrorType.Error, `cell ${cellId} has no record`);
       if (row.poolState !== 'claimed') return null;
-      const plan: CellPlan = {
-        ...cell.plan,
-        brief: row.brief,
-        constraints: readColumn('Cell.constraints', TextListColumn, row.constraints),
-        successCriteria: readColumn('Cell.successCriteria', TextListColumn, row.successCriteria),
-        baseRef: row.baseRef,
-      };
+      const handed = await takeRequest(row, cell);
+      if (row.poolReady !== null) await db.cell.update({ where: { id: cellId }, data: { poolReady: null } });
+      return handed;
+    },
+  };
+}
+
+/**
+ * A claimed pool cell becomes its request's: the plan takes the brief, constraints and success
+ * criteria from the record (the claim wrote them), the events of its time in the pool are dropped,
+ * the prompt is rendered again and the cell is ready. Whoever comes second (the API of the cell's
+ * host and then the workflow) finds the prompt rendered since the claim and the cell ready.
+ */
+function requestTaker({ db, prompts }: Pick<PoolsDeps, 'db' | 'prompts'>) {
+  /** Whether the prompt step succeeded since the claim (its prompt is then the request's). */
+  const promptRenderedSince = async (cellId: string, claimedAt: Date | null) => {
+    if (!claimedAt) return false;
+    const step = await db.step.findUnique({
+      where: { cellId_name_kind: { cellId, name: Step.prompt, kind: 'forward' } },
+      select: { status: true, endedAt: true },
+    });
+    return step?.status === 'succeeded' && step.endedAt !== null && step.endedAt >= claimedAt;
+  };
+
+  /** `first`: the API's hand-over right after the claim, which nobody can have done before it. */
+  return async (row: Cell, cell: ReadyCell, { first = false } = {}): Promise<HandedOver> => {
+    const cellId = row.id;
+    const plan: CellPlan = {
+      ...cell.plan,
+      brief: row.brief,
+      constraints: readColumn('Cell.constraints', TextListColumn, row.constraints),
+      successCriteria: readColumn('Cell.successCriteria', TextListColumn, row.successCriteria),
+      baseRef: row.baseRef,
+    };
+    if (first || !(await promptRenderedSince(cellId, row.claimedAt))) {
       if (row.claimedAt) {
         await db.cellEvent.deleteMany({ where: { cellId, createdAt: { lt: row.claimedAt } } });
       }
       await prompts.assemblePrompt({ ...cell, plan });
-      await records.setCellStatus({ cellId, status: 'ready', failure: null });
-      const firstLine = row.brief.split('\n', 1)[0] ?? '';
-      return {
-        plan,
-        name: row.name,
-        headline: firstLine.length > 80 ? `${firstLine.slice(0, 79)}…` : firstLine,
-        notify: notifyRoute(row.notify),
-      };
-    },
+    }
+    // Ready, unless something happened to the cell since the claim: an archive asked the moment the
+    // request was answered (its signal may reach the workflow before the claim's), a service that
+    // failed meanwhile. It then stays as that made it.
+    const { count } = await db.cell.updateMany({
+      where: { id: cellId, status: 'provisioning' },
+      data: { status: 'ready', readyAt: new Date(), failure: null },
+    });
+    if (count === 1) await recordEvent(db, cellId, 'status', { status: 'ready' });
+    const firstLine = row.brief.split('\n', 1)[0] ?? '';
+    return {
+      plan,
+      name: row.name,
+      headline: firstLine.length > 80 ? `${firstLine.slice(0, 79)}…` : firstLine,
+      notify: notifyRoute(row.notify),
+    };
   };
 }
+
+/**
+ * The hand-over done where the claim is accepted, by the API of the cell's own host (the worktree
+ * is on this machine), before the workflow hears of it: the request is answered with a ready cell
+ * without a round trip through Temporal. From the record's `poolReady`; false when there is none (a
+ * cell made before it was kept), the cell is not claimed, or it lives on another host.
+ */
+export function createHandOverHere({ db, host }: { db: Db; host?: string }) {
+  const takeRequest = requestTaker({
+    db,
+    prompts: createPromptsActivities({ db, steps: createStepRecorder(db) }),
+  });
+  return async (cellId: string): Promise<boolean> => {
+    const row = await db.cell.findUnique({ where: { id: cellId } });
+    if (row?.poolState !== 'claimed' || !row.poolReady || (row.host && row.host !== host)) return false;
+    await takeRequest(row, JSON.parse(row.poolReady) as ReadyCell, { first: true });
+    return true;
+  };
+}
+
+export type HandOverHere = ReturnType<typeof createHandOverHere>;

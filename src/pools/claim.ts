@@ -1,9 +1,10 @@
 // Warm pools, the claim: a request that matches a template's pool takes one of its ready cells by a
 // compare-and-set on the record (so no two requests ever get the same one), and the cell becomes the
 // request's: same id, worktree and branch (`cell/<id>`, named by the id, never by a pool), the
-// request's name, brief, constraints, notify target, creator and idempotency key. Then the cell's
-// workflow is asked, by an update, to hand it over (the prompt rendered with the brief, ready); the
-// update returns when that is done, so the request is answered with a ready cell and nothing polls.
+// request's name, brief, constraints, notify target, creator and idempotency key. Then it is handed
+// over (the prompt rendered with the brief, ready): here, when the API runs on the cell's host, and
+// its workflow is told by a signal; else by its workflow, asked by an update that returns when that
+// is done. Either way the request is answered with a ready cell and nothing polls.
 import { recordAction, recordEvent } from '../cells/events.js';
 import { notifyColumns } from '../cells/notifyColumns.js';
 import type { OptionValues } from '../cells/plan.js';
@@ -13,6 +14,7 @@ import type { Db } from '../db/client.js';
 import { resolveCommit } from '../templates/hostChecks.js';
 import type { ConfigLoader } from '../templates/loader.js';
 import { optionsSchema } from '../templates/model.js';
+import type { HandOverHere } from './activities.js';
 import { ensurePool, type PoolDeps } from './ensure.js';
 import { defaultOptions, poolKey, poolSize, poolWorkflowId, sameOptions } from './key.js';
 import { claimSignal, claimUpdate, poolChangedSignal } from './messages.js';
@@ -21,6 +23,8 @@ export interface ClaimDeps extends PoolDeps {
   db: Db;
   workspaces: Array<{ id: string; path: string }>;
   configs: ConfigLoader;
+  /** Given where the API runs on a host (`hive up`): the hand-over done here, at once. */
+  handOverHere?: HandOverHere;
 }
 
 /**
@@ -62,7 +66,9 @@ export async function claimFromPool(
   }
   await recordAction(deps.db, claimed, { action: 'create', by: meta.createdBy ?? 'local' });
   await recordEvent(deps.db, claimed, 'status', { status: 'provisioning' });
-  await handOver(deps, claimed);
+  // Handed over here: the workflow is told without waiting for the server (see tellWorkflow).
+  if (deps.handOverHere && (await deps.handOverHere(claimed))) void tellWorkflow(deps, claimed);
+  else await handOver(deps, claimed);
   // The pool refills in the background, once the claim is served: a refill (a whole cell
   // provisioned) started during the hand-over would compete with it for the machine.
   void deps.client.workflow
@@ -109,6 +115,23 @@ async function handOver(deps: ClaimDeps, cellId: string): Promise<void> {
     // Queued in its history: handed over as soon as its worker runs it (and again by the pool's look).
     await handle.signal(claimSignal).catch(() => undefined);
   }
+}
+
+/**
+ * Tells the workflow of a cell handed over here that a request has it, so it takes the claim over
+ * (supervision with the request's idle policy, its notify target, the Temporal UI's summary). The
+ * request is not kept waiting for it: the record already says what is true (claimed, ready), and
+ * a signal lost with this process is sent by the pool's next look (`poolReady` still set). A client
+ * quick enough to archive the cell before the signal lands finds it archived as it is: the
+ * hand-over never turns a cell ready again once something else moved it (src/pools/activities.ts).
+ */
+async function tellWorkflow(deps: ClaimDeps, cellId: string): Promise<void> {
+  await deps.client.workflow
+    .getHandle(cellWorkflowId(cellId))
+    .signal(claimSignal)
+    .catch((error: unknown) =>
+      deps.log?.warn({ cellId, err: error }, 'claimed pool cell handed over; its workflow not told yet'),
+    );
 }
 
 /** Takes one ready, fresh pool cell for the request; the id of the one taken, or undefined. */

@@ -10,6 +10,8 @@ export interface PoolCell {
   status: string;
   poolState: string | null;
   poolKey: string | null;
+  /** Set while a claim handed over by the API has not reached the cell's workflow. */
+  poolReady: string | null;
 }
 
 /** Where each of a pool's cells goes after one look. */
@@ -18,7 +20,10 @@ export interface SortedPool {
   kept: Array<{ id: string; ready: boolean }>;
   /** Stale, broken or surplus pooled cells: to mark recycled and let go. */
   letGo: string[];
-  /** Claimed cells still provisioning: their hand-over has not happened. */
+  /**
+   * Claimed cells whose workflow has not taken the claim: still provisioning (the hand-over has not
+   * happened), or handed over by the API with its signal lost (`poolReady` still set).
+   */
   unclaimed: string[];
   /** Recycled cells that have ended: nothing of them is left but the record. */
   ended: string[];
@@ -31,7 +36,8 @@ export function sortPoolCells(cells: PoolCell[], key: string | undefined, size: 
   const sorted: SortedPool = { kept: [], letGo: [], unclaimed: [], ended: [], failed: 0 };
   for (const cell of cells) {
     if (cell.poolState === 'claimed') {
-      if (cell.status === 'provisioning') sorted.unclaimed.push(cell.id);
+      const told = cell.status !== 'provisioning' && cell.poolReady === null;
+      if (!told && !statusIn(finalStatuses, cell.status)) sorted.unclaimed.push(cell.id);
     } else if (cell.poolState === 'recycled') {
       if ((finalStatuses as readonly string[]).includes(cell.status)) sorted.ended.push(cell.id);
     } else if (cell.poolKey === key && key !== undefined && isUsable(cell.status)) {

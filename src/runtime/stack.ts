@@ -10,6 +10,7 @@ import { openWorkspaceRegistry } from '../config/workspaces.js';
 import { stopDatabaseServers } from '../databases/server.js';
 import { createDb, type Db } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
+import { createHandOverHere } from '../pools/activities.js';
 import { ensurePools } from '../pools/index.js';
 import {
   declaredServicesFrom,
@@ -194,6 +195,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
               dataDir: config.dataDir,
               idle: config.idle,
             }),
+            handOverHere: createHandOverHere({ db, host: config.hostId }),
           }),
         },
         { logger: { level: config.logLevel } },

@@ -87,9 +87,14 @@ export function cellActivities(hostTaskQueue: string | undefined) {
   const watch = proxyActivities<Activities>({ ...watchOptions, taskQueue: hostTaskQueue });
   return {
     /** Records a status (and failure: null clears it) and mirrors it in the CellStatus search attribute. */
-    async setStatus(cellId: string, status: CellStatus, failure?: Failure | null): Promise<void> {
+    async setStatus(
+      cellId: string,
+      status: CellStatus,
+      failure?: Failure | null,
+      poolReady?: ReadyCell,
+    ): Promise<void> {
       await localRecords.setCellStatus.executeWithOptions(summary(`status → ${status}`), [
-        { cellId, status, failure },
+        { cellId, status, failure, ...(poolReady && { poolReady }) },
       ]);
       upsertSearchAttributes([{ key: CellStatusKey, value: status }]);
     },

@@ -4,6 +4,7 @@
 import { CancellationScope, condition, log } from '@temporalio/workflow';
 import { isServiceStep, Step } from '../cells/catalog.js';
 import type { ReadyCell } from '../cells/plan.js';
+import { isPoolCell } from '../pools/workflows/handover.js';
 import type { CellActivities } from './activities.js';
 import { rollBack } from './cleanup.js';
 import { hostLostFailure, waitForHost } from './hostLoss.js';
@@ -35,7 +36,8 @@ export async function provisionUntilSettled(
       if (control.hostLost) throw new Error('host lost');
       const cell = await scope.run(() => attempt(saga, done));
       control.interruptProvisioning = undefined;
-      await act.setStatus(cellId, 'ready');
+      // A pool cell keeps what it runs with in its record: its API hands a claim over from it.
+      await act.setStatus(cellId, 'ready', undefined, isPoolCell(input) ? cell : undefined);
       return cell;
     } catch (error) {
       control.interruptProvisioning = undefined;

@@ -42,8 +42,8 @@ export function notifying(act: CellActivities, input: ProvisionCellInput): CellA
   let shown: Failure | null = null;
   return {
     ...act,
-    async setStatus(cellId, status, failure) {
-      await act.setStatus(cellId, status, failure);
+    async setStatus(cellId, status, failure, poolReady) {
+      await act.setStatus(cellId, status, failure, poolReady);
       const from = previous;
       previous = status;
       if (failure !== undefined) shown = failure;

@@ -13,6 +13,7 @@ import { thawCell } from '../../src/cgroups/freeze.js';
 import type { Workspace } from '../../src/config/env.js';
 import { stopDatabaseServers } from '../../src/databases/server.js';
 import { createDb, type Db } from '../../src/db/client.js';
+import { createHandOverHere } from '../../src/pools/activities.js';
 import type { ProxyAddress } from '../../src/proxy/names.js';
 import { type ConfigLoader, createConfigLoader } from '../../src/templates/loader.js';
 import { createHiveWorker, type HiveWorker, installWorkerRuntime } from '../../src/worker/index.js';
@@ -92,6 +93,9 @@ function injectFaults(faults: Faults) {
   };
 }
 
+/** The host id of a harness's worker (no host agent: it serves every activity on its queue). */
+const HOST = 'test-host';
+
 /** Whether this file runs in the `postgres` project (vitest.config.ts): Hive's records on PostgreSQL. */
 export const onPostgres = process.env.HIVE_TEST_DB === 'postgres';
 
@@ -131,6 +135,8 @@ export async function createHarness(
     temporalAddress?: string;
     /** Where the cells' proxy will listen (test/proxy.test.ts starts it): URLs in views and .hive/env. */
     proxy?: ProxyAddress;
+    /** As `hive up`: a cell claimed from a warm pool is handed over by the API (src/pools). */
+    handOverHere?: boolean;
   } = {},
 ): Promise<Harness> {
   installWorkerRuntime('ERROR');
@@ -153,7 +159,7 @@ export async function createHarness(
             db,
             workspaces: [workspace],
             configs,
-            host: 'test-host',
+            host: HOST,
             stopGraceMs: 3_000,
             notifyRetryMs: options.notifyRetryMs,
             logMaxBytes: options.logMaxBytes,
@@ -174,6 +180,7 @@ export async function createHarness(
     preserveFailedForMs: options.preserveFailedForMs,
     workflowHistoryLimit: options.historyLimit,
     proxy: options.proxy,
+    ...(options.handOverHere && { handOverHere: createHandOverHere({ db, host: HOST }) }),
   });
   return {
     db,

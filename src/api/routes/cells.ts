@@ -68,6 +68,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             poolCheckMs: deps.poolCheckMs,
             log: request.log,
             planFirst: deps.planFirst,
+            handOverHere: deps.handOverHere,
           },
           request.body,
           request.headers['idempotency-key'],

@@ -1,9 +1,11 @@
 // Warm pools, the cell's side: a pool cell waits like any ready cell; when a request claims it (the
-// API wrote the request into its record by compare-and-set), the claim update hands it over here —
-// the brief read from the record, the prompt step again, ready — and answers the API when that is
-// done, while supervision goes on undisturbed. The claim signal (from the pool's workflow, for a
-// claim the API could not deliver) runs the same hand-over, never twice. The recycle signal lets a
-// pool cell go. Deterministic code: no I/O.
+// API wrote the request into its record by compare-and-set), it is handed over — the brief read from
+// the record, the prompt step again, ready. The API of the cell's own host does that itself and
+// then signals the claim; another asks by the claim update, which the hand-over here answers when
+// done. Either way the workflow then takes the claim over (the hand-over activity finds the work
+// done, or does it), while supervision goes on undisturbed. The claim signal also comes from the
+// pool's workflow, for a claim that did not reach the cell; each runs the same hand-over, never twice.
+// The recycle signal lets a pool cell go. Deterministic code: no I/O.
 import {
   condition,
   log,
