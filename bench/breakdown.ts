@@ -52,8 +52,12 @@ export async function breakdown(client: Client, workflowId: string, timing: Timi
         ms: at(event) - lastDone,
       });
       firstActivity = false;
-    } else if (event.markerRecordedEventAttributes) {
+    } else if (
+      event.markerRecordedEventAttributes &&
+      event.markerRecordedEventAttributes.markerName !== 'core_patch'
+    ) {
       // A local activity (status writes): recorded as a marker when the workflow task completes.
+      // (A patch's marker is not one: its turn is told by the next activity's.)
       const summary = event.userMetadata?.summary?.data
         ? Buffer.from(event.userMetadata.summary.data).toString('utf8').replaceAll('"', '')
         : '';
