@@ -98,6 +98,10 @@ export function cellActivities(hostTaskQueue: string | undefined) {
       ]);
       upsertSearchAttributes([{ key: CellStatusKey, value: status }]);
     },
+    /** A status another record activity already wrote (placement writes `provisioning`): mirrored only. */
+    async statusWritten(status: CellStatus): Promise<void> {
+      upsertSearchAttributes([{ key: CellStatusKey, value: status }]);
+    },
     validate: (cellId: string, restore?: boolean) =>
       host.validateCell.executeWithOptions(
         summary(
@@ -193,8 +197,12 @@ export type CellActivities = ReturnType<typeof cellActivities>;
  * why it waits; and end the `place` step of a cell cancelled while it waited.
  */
 export const placementActivities = {
-  place: (cellId: string) =>
-    localRecords.placeCell.executeWithOptions(summary('choose a host with room'), [{ cellId }]),
+  /** With `provisioning`, a placed cell's status is written with its placement (Patch.placeProvisioning). */
+  place: (cellId: string, provisioning: boolean) =>
+    localRecords.placeCell.executeWithOptions(
+      summary(provisioning ? 'choose a host with room; status → provisioning' : 'choose a host with room'),
+      [provisioning ? { cellId, provisioning } : { cellId }],
+    ),
   withdraw: (cellId: string) =>
     localRecords.withdrawPlacement.executeWithOptions(summary('cancelled while queued'), [{ cellId }]),
 };

@@ -17,17 +17,22 @@ const DEFAULT_PRESERVE_MS = 24 * 60 * 60 * 1000;
 /** One provisioning attempt: the steps not done yet (`done` says which are). */
 export type Attempt = (saga: Saga, done: Progress) => Promise<ReadyCell>;
 
-/** Provisions, and on failure preserves (waiting for retry or cancel) or rolls back. */
+/**
+ * Provisions, and on failure preserves (waiting for retry or cancel) or rolls back. `provisioning`:
+ * the record says so already (placement wrote it).
+ */
 export async function provisionUntilSettled(
   input: ProvisionCellInput,
   act: CellActivities,
   control: Control,
   attempt: Attempt,
+  provisioning = false,
 ): Promise<ReadyCell | ProvisionCellResult> {
   const { cellId } = input;
   const saga = new Saga();
   const done: Progress = {};
-  await act.setStatus(cellId, 'provisioning');
+  if (provisioning) await act.statusWritten('provisioning');
+  else await act.setStatus(cellId, 'provisioning');
   for (;;) {
     const scope = new CancellationScope();
     control.interruptProvisioning = () => scope.cancel();

@@ -33,25 +33,33 @@ function heard(status: CellStatus, from: CellStatus | undefined): status is Noti
 
 /**
  * The cell's activities, with every status transition passing by its notify target: the one place
- * all transitions go through (`setStatus`), so no step, rollback or archive has to remember it.
+ * all transitions go through (`setStatus`, or `statusWritten` for one another record activity wrote),
+ * so no step, rollback or archive has to remember it.
  * Without a target the activities are returned as they are.
  */
 export function notifying(act: CellActivities, input: ProvisionCellInput): CellActivities {
   // What the record shows, mirrored: a resumed run is live (ready, no failure shown).
   let previous: CellStatus | undefined = input.resume ? 'ready' : undefined;
   let shown: Failure | null = null;
+  const transition = async (status: CellStatus, failure?: Failure | null) => {
+    const from = previous;
+    previous = status;
+    if (failure !== undefined) shown = failure;
+    if (status === 'ready') shown = null;
+    // Read at each transition: a cell claimed from a warm pool learns its target at the claim.
+    const route = input.notify;
+    if (!route || !heard(status, from)) return;
+    await startDelivery({ cellId: input.cellId, event: status, failure: shown, route });
+  };
   return {
     ...act,
     async setStatus(cellId, status, failure, poolReady) {
       await act.setStatus(cellId, status, failure, poolReady);
-      const from = previous;
-      previous = status;
-      if (failure !== undefined) shown = failure;
-      if (status === 'ready') shown = null;
-      // Read at each transition: a cell claimed from a warm pool learns its target at the claim.
-      const route = input.notify;
-      if (!route || !heard(status, from)) return;
-      await startDelivery({ cellId, event: status, failure: shown, route });
+      await transition(status, failure);
+    },
+    async statusWritten(status) {
+      await act.statusWritten(status);
+      await transition(status);
     },
   };
 }

@@ -29,4 +29,9 @@ export const Patch = {
    * workflow's own (a host alone, `hive up`), not only when it has no host.
    */
   localHandover: 'local-handover',
+  /**
+   * Placement writes the placed cell's status `provisioning` in its own local activity, instead of
+   * a status activity after it (one workflow turn less before the first step).
+   */
+  placeProvisioning: 'place-provisioning',
 } as const;

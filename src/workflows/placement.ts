@@ -9,12 +9,14 @@ const LAST_LOOK_MS = 15_000;
 /**
  * The `place` step: the cell's host (its task queue), undefined for the shared queue when no host
  * is registered, or `cancelled` when a person cancelled it while it waited. While no host has room
- * the cell is `queued` (the step shows why) and looks again with backoff.
+ * the cell is `queued` (the step shows why) and looks again with backoff. With `provisioning`, the
+ * placement writes the cell's status `provisioning` too.
  */
 export async function awaitPlacement(
   act: Pick<CellActivities, 'setStatus'>,
   control: Control,
   cellId: string,
+  provisioning: boolean,
 ): Promise<{ taskQueue?: string; host?: string; queued?: boolean } | 'cancelled'> {
   let wait = FIRST_LOOK_MS;
   let queued = false;
@@ -23,7 +25,7 @@ export async function awaitPlacement(
       await placementActivities.withdraw(cellId);
       return 'cancelled';
     }
-    const placement = await placementActivities.place(cellId);
+    const placement = await placementActivities.place(cellId, provisioning);
     if (placement.kind === 'unhosted') return {};
     if (placement.kind === 'placed') {
       // A lost/back pair for a named host may have crossed the queue; placement saw it answer.

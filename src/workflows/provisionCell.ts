@@ -28,8 +28,11 @@ export async function provisionCell(input: ProvisionCellInput): Promise<Provisio
   listenForPool(input, control);
   if (input.resume) return live(input, act, control, input.resume);
   let plannedFor: string | undefined;
+  // Whether the cell's status is `provisioning` already: placement writes it (Patch.placeProvisioning).
+  let provisioning = false;
   if (!input.hostTaskQueue) {
-    const placed = await awaitPlacement(act, control, input.cellId);
+    provisioning = patched(Patch.placeProvisioning);
+    const placed = await awaitPlacement(act, control, input.cellId, provisioning);
     if (placed === 'cancelled') return rollBack(act, control, new Saga(), input.cellId);
     // The host's queue from here on (and in every later run: continue-as-new carries the input).
     input.hostTaskQueue = placed.taskQueue;
@@ -40,7 +43,7 @@ export async function provisionCell(input: ProvisionCellInput): Promise<Provisio
   // The API's plan holds for the host it was made on (paths, data dir, idle policy are the host's).
   const planned = input.plan && input.plan.host === plannedFor ? input.plan : undefined;
   const attempt = (saga: Saga, done: Progress) => provision(act, saga, done, input, planned);
-  const settled = await provisionUntilSettled(input, act, control, attempt);
+  const settled = await provisionUntilSettled(input, act, control, attempt, provisioning);
   if ('status' in settled) return settled;
   if (control.cancel) log.warn('cancel arrived as the cell became ready; ignored (archive it instead)');
   control.live = settled;

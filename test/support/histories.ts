@@ -258,6 +258,29 @@ export const scenarios: Record<string, Scenario> = {
         expect(scheduled).not.toContain('handOverClaim');
       }),
   },
+  'place-provisioning': {
+    shows:
+      'placement writes the status provisioning in its own local activity: one before the first step, not two → ready → archive (Patch.placeProvisioning)',
+    templates: { web },
+    async run(h) {
+      const id = await requestCell(h, 'web');
+      await waitForStatus(h, id, ['ready']);
+      const workflowId = await workflowOf(h, id);
+      const events = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+      const firstStep = events.findIndex((e) => e.activityTaskScheduledEventAttributes);
+      const localActivities = events
+        .slice(0, firstStep)
+        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+      expect(localActivities).toHaveLength(1);
+      // The record went through provisioning, once.
+      const statuses = (await h.db.cellEvent.findMany({ where: { cellId: id, type: 'status' } })).map(
+        (e) => (JSON.parse(e.data) as { status: string }).status,
+      );
+      expect(statuses.filter((s) => s === 'provisioning')).toHaveLength(1);
+      await archive(h, id);
+      return [{ workflowId }];
+    },
+  },
 };
 
 /**
