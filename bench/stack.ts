@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import { createFirstPlacement } from '../src/activities/hosts.js';
 import { terminateGroup } from '../src/activities/processes.js';
 import { createStepRecorder } from '../src/activities/steps.js';
 import { createFirstPlanner } from '../src/activities/validate.js';
@@ -63,11 +64,12 @@ export async function startBenchStack(templates: Record<string, unknown>, option
     temporal: { client, namespace: 'default', taskQueue, eagerStart: eager },
     workspaces: [workspace],
     configs,
-    // As `hive up` does: the request planned where it is accepted, a claimed pool cell handed over
-    // there (BENCH_PLAN_FIRST=0 measures without both).
+    // As `hive up` does: the request planned and placed where it is accepted, a claimed pool cell
+    // handed over there (BENCH_PLAN_FIRST=0 measures without all three).
     ...(process.env.BENCH_PLAN_FIRST !== '0' && {
       planFirst: createFirstPlanner({ steps: createStepRecorder(db), host: 'bench', dataDir: dir }),
       handOverHere: createHandOverHere({ db, host: 'bench' }),
+      placeFirst: createFirstPlacement({ db, hostGraceMs: 30_000 }),
     }),
   });
   // Clients as agents run them: over HTTP, waiting on the cell's event stream.

@@ -134,3 +134,12 @@ export function createHostsActivities({ db, hostGraceMs = DEFAULT_HOST_GRACE_MS 
     },
   };
 }
+
+/**
+ * For the API of a host (`hive up`): an accepted request's cell placed at once, as the `place` step
+ * would (its status `provisioning` when placed), so its workflow starts with the first steps.
+ */
+export function createFirstPlacement(deps: HostsDeps) {
+  const { placeCell } = createHostsActivities(deps);
+  return (cellId: string) => placeCell({ cellId, provisioning: true });
+}

@@ -52,4 +52,6 @@ export interface ApiDeps {
   planFirst?: CreateCellDeps['planFirst'];
   /** There too: a claimed pool cell of this host is handed over here, without a Temporal round trip. */
   handOverHere?: CreateCellDeps['handOverHere'];
+  /** There too: an accepted request's cell is placed at once, before its workflow starts. */
+  placeFirst?: CreateCellDeps['placeFirst'];
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Workspace } from '../config/env.js';
 import { type Db, isUniqueViolation } from '../db/client.js';
+import type { Placement } from '../hosts/placement.js';
 import { hostWorkspaces, reservationOf } from '../hosts/registry.js';
 import { type ClaimDeps, claimFromPool, type PoolDeps } from '../pools/index.js';
 import { type DryRunDeps, dryRun } from '../templates/dryRun.js';
@@ -38,6 +39,11 @@ export interface CreateCellDeps extends DryRunDeps {
   planFirst?: (cell: CellRow, workspace: Workspace, validated: Validated) => Promise<CellPlan>;
   /** Set there too: a cell claimed from a warm pool of this host is handed over here (src/pools). */
   handOverHere?: ClaimDeps['handOverHere'];
+  /**
+   * Set there too: places an accepted request's cell at once (the `place` step, and `provisioning`
+   * when placed), so its workflow's first task needs no placement activity (src/activities/hosts.ts).
+   */
+  placeFirst?: (cellId: string) => Promise<Placement>;
 }
 
 /** What a passed dry run says the request is: its template and its options with defaults. */
@@ -173,7 +179,17 @@ export async function startCellWorkflow(
   deps: Pick<CreateCellDeps, 'client' | 'taskQueue' | 'eagerStart' | 'preserveFailedForMs' | 'historyLimit'>,
   workspace: Workspace,
   cell: CellRow,
-  { onFailure, restore, plan }: { onFailure?: OnFailure; restore?: boolean; plan?: CellPlan },
+  {
+    onFailure,
+    restore,
+    plan,
+    placed,
+  }: {
+    onFailure?: OnFailure;
+    restore?: boolean;
+    plan?: CellPlan;
+    placed?: { host: string; taskQueue: string };
+  },
 ) {
   const { id, templateId, baseRef } = cell;
   const notify = notifyRoute(cell.notify);
@@ -192,6 +208,7 @@ export async function startCellWorkflow(
         ...(notify ? { notify } : {}),
         ...(restore ? { restore } : {}),
         ...(plan ? { plan } : {}),
+        ...(placed ? { placedOn: placed.host, hostTaskQueue: placed.taskQueue } : {}),
       },
     ],
     typedSearchAttributes: [
@@ -255,8 +272,11 @@ async function startCell(
   await recordAction(deps.db, id, { action: 'create', by: createdBy ?? 'local' });
   await recordEvent(deps.db, id, 'status', { status: 'pending' });
   try {
+    // Queued (no host has room) or unhosted: the workflow's `place` step takes it from here.
+    const placement = deps.placeFirst ? await deps.placeFirst(id) : undefined;
+    const placed = placement?.kind === 'placed' ? placement : undefined;
     const plan = deps.planFirst && validated ? await deps.planFirst(cell, workspace, validated) : undefined;
-    await startCellWorkflow(deps, workspace, cell, { onFailure: request.onFailure, plan });
+    await startCellWorkflow(deps, workspace, cell, { onFailure: request.onFailure, plan, placed });
   } catch (error) {
     await deps.db.cell.delete({ where: { id } });
     throw error;

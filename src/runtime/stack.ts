@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { createFirstPlacement } from '../activities/hosts.js';
 import { createStepRecorder } from '../activities/steps.js';
 import { createFirstPlanner } from '../activities/validate.js';
 import { buildApp, type HiveApp } from '../api/app.js';
@@ -196,6 +197,7 @@ export async function startStack(config: HiveConfig, parts: StackParts, log: Log
               idle: config.idle,
             }),
             handOverHere: createHandOverHere({ db, host: config.hostId }),
+            placeFirst: createFirstPlacement({ db, hostGraceMs: config.hosts.graceMs }),
           }),
         },
         { logger: { level: config.logLevel } },

@@ -27,9 +27,10 @@ export async function provisionCell(input: ProvisionCellInput): Promise<Provisio
   const control = listen(input.resume?.cell);
   listenForPool(input, control);
   if (input.resume) return live(input, act, control, input.resume);
-  let plannedFor: string | undefined;
+  // Placed by the API (input.placedOn) or by the `place` step below, the plan made for that host holds.
+  let plannedFor = input.placedOn;
   // Whether the cell's status is `provisioning` already: placement writes it (Patch.placeProvisioning).
-  let provisioning = false;
+  let provisioning = input.placedOn !== undefined;
   if (!input.hostTaskQueue) {
     provisioning = patched(Patch.placeProvisioning);
     const placed = await awaitPlacement(act, control, input.cellId, provisioning);

@@ -33,6 +33,12 @@ export interface ProvisionCellInput {
    * had just passed). Used when placement chooses that host; otherwise `validate` plans as ever.
    */
   plan?: CellPlan;
+  /**
+   * The host the API that accepted the request placed the cell on (`hostTaskQueue` is its queue): its
+   * `place` step is recorded and its status is `provisioning` already, so the workflow's first task
+   * schedules the first steps at once.
+   */
+  placedOn?: string;
   /** Set when the workflow continues as new: the live cell the previous run handed over. */
   resume?: LiveState;
 }

@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { inject } from 'vitest';
+import { createFirstPlacement } from '../../src/activities/hosts.js';
 import type { Activities } from '../../src/activities/index.js';
 import { terminateGroup } from '../../src/activities/processes.js';
 import { buildApp, type HiveApp } from '../../src/api/app.js';
@@ -137,6 +138,8 @@ export async function createHarness(
     proxy?: ProxyAddress;
     /** As `hive up`: a cell claimed from a warm pool is handed over by the API (src/pools). */
     handOverHere?: boolean;
+    /** As `hive up`: an accepted request's cell is placed by the API, before its workflow starts. */
+    placeFirst?: boolean;
   } = {},
 ): Promise<Harness> {
   installWorkerRuntime('ERROR');
@@ -181,6 +184,7 @@ export async function createHarness(
     workflowHistoryLimit: options.historyLimit,
     proxy: options.proxy,
     ...(options.handOverHere && { handOverHere: createHandOverHere({ db, host: HOST }) }),
+    ...(options.placeFirst && { placeFirst: createFirstPlacement({ db }) }),
   });
   return {
     db,

@@ -281,6 +281,24 @@ export const scenarios: Record<string, Scenario> = {
       return [{ workflowId }];
     },
   },
+  'placed-by-api': {
+    shows:
+      "a request placed by the API of a host running alone (`hive up`): the workflow's input names the host, its first task schedules the first steps → ready → archive",
+    harness: { worker: false, placeFirst: true },
+    templates: { web },
+    async run(h) {
+      const host = await startHostWorker(h, 'solo', true);
+      try {
+        const id = await requestCell(h, 'web');
+        const cell = await waitForStatus(h, id, ['ready']);
+        expect(cell.host).toBe('solo');
+        await archive(h, id);
+        return [{ workflowId: await workflowOf(h, id) }];
+      } finally {
+        await host.shutdown();
+      }
+    },
+  },
 };
 
 /**

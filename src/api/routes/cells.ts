@@ -69,6 +69,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             log: request.log,
             planFirst: deps.planFirst,
             handOverHere: deps.handOverHere,
+            placeFirst: deps.placeFirst,
           },
           request.body,
           request.headers['idempotency-key'],
