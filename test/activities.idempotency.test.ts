@@ -55,6 +55,30 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 describe('activities converge when run twice', () => {
+  it('a status written twice is one transition: its fields written again, one event', async () => {
+    const { cellId } = await newPlan();
+    const statusEvents = async () =>
+      (await h.db.cellEvent.findMany({ where: { cellId, type: 'status' }, orderBy: { id: 'asc' } })).map(
+        (e) => JSON.parse(e.data) as { status: string; failure?: { step: string } },
+      );
+    const failure = { step: 'services', type: 'ServiceExited', message: 'web exited 1', hint: 'see its log' };
+    await activities.setCellStatus({ cellId, status: 'failed', failure });
+    await activities.setCellStatus({ cellId, status: 'failed', failure });
+    const failed = await h.db.cell.findUniqueOrThrow({ where: { id: cellId } });
+    expect(failed.status).toBe('failed');
+    expect(JSON.parse(failed.failure ?? 'null')).toMatchObject({ step: 'services' });
+    await activities.setCellStatus({ cellId, status: 'ready' });
+    await activities.setCellStatus({ cellId, status: 'ready' });
+    const ready = await h.db.cell.findUniqueOrThrow({ where: { id: cellId } });
+    expect(ready).toMatchObject({ status: 'ready', failure: null });
+    expect(ready.readyAt).toBeInstanceOf(Date);
+    expect(ready.updatedAt.getTime()).toBeGreaterThanOrEqual(failed.updatedAt.getTime());
+    expect(await statusEvents()).toEqual([{ status: 'failed', failure }, { status: 'ready' }]);
+    await expect(activities.setCellStatus({ cellId: 'no-such-cell', status: 'ready' })).rejects.toThrow(
+      /no cell/,
+    );
+  });
+
   it('worktree, ports, environment and services adopt what the first run made; compensations undo it once', async () => {
     const first = await activities.createWorktree(plan);
     const second = await activities.createWorktree(plan);
