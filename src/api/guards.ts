@@ -2,6 +2,7 @@ import { inScope, type Principal } from '../auth/tokens.js';
 import { CellStatus } from '../cells/schema.js';
 import { allowedActions, type CellAction } from '../cells/status.js';
 import type { Workspace } from '../config/env.js';
+import { table } from '../db/rawSql.js';
 import { findingsFromProblems } from '../templates/findings.js';
 import type { LoadedConfig } from '../templates/loader.js';
 import type { ApiDeps } from './deps.js';
@@ -25,12 +26,13 @@ export function scopeFilter(principal: Principal): { workspaceId?: { in: string[
   return principal.workspaces === null ? {} : { workspaceId: { in: [...principal.workspaces] } };
 }
 
-/** The cell, if it exists and is in the principal's scope; else the one not-found answer. */
+/**
+ * The cell, if it exists and is in the principal's scope; else the one not-found answer. Raw SQL
+ * (src/db/rawSql.ts): every request about a cell asks this first.
+ */
 export async function requireVisibleCell(deps: ApiDeps, id: string, principal: Principal) {
-  const cell = await deps.db.cell.findUnique({
-    where: { id },
-    select: { id: true, workspaceId: true, templateId: true },
-  });
+  const [cell] = await deps.db.$queryRaw<{ id: string; workspaceId: string; templateId: string }[]>`
+    SELECT "id", "workspaceId", "templateId" FROM ${table(deps.db, 'Cell')} WHERE "id" = ${id}`;
   if (!cell || !inScope(principal, cell.workspaceId)) throw cellNotFound(id);
   return cell;
 }

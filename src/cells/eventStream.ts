@@ -1,5 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import type { Db } from '../db/client.js';
+import { table } from '../db/rawSql.js';
 import { warn } from '../log.js';
 import { FileReplacedError, openContained } from './containedFiles.js';
 import { type CellEvent, parseCellEvent } from './eventShapes.js';
@@ -53,6 +54,23 @@ async function readNewLines(
   }
 }
 
+interface StreamedService {
+  name: string;
+  logPath: string | null;
+}
+
+/** The cell's services, as a stream tails their logs (raw SQL, src/db/rawSql.ts: read every round). */
+const servicesOf = (db: Db, cellId: string) =>
+  db.$queryRaw<StreamedService[]>`SELECT "name", "logPath" FROM ${table(db, 'ServiceInstance')}
+    WHERE "cellId" = ${cellId}`;
+
+/** What a stream asks of the cell's row: its status, and where its logs are. */
+async function cellColumns(db: Db, cellId: string) {
+  const rows = await db.$queryRaw<{ status: string; worktreePath: string | null }[]>`
+    SELECT "status", "worktreePath" FROM ${table(db, 'Cell')} WHERE "id" = ${cellId}`;
+  return rows[0];
+}
+
 /**
  * A cell's story as it happens: the recorded status, step and operation events after `afterId`
  * (each with its id, so a client resumes with Last-Event-ID), and service log lines as they are
@@ -75,16 +93,15 @@ export async function* cellEventStream(
   // reads were half of a provisioning's queries with one client watching). The services at most
   // once a poll period (and once more before the end); the status when a status event came, on a
   // timed poll (another process, or a change without an event), and in the first round.
-  let services: Awaited<ReturnType<typeof db.serviceInstance.findMany>> = [];
+  let services: StreamedService[] = [];
   let servicesReadAt = Number.NEGATIVE_INFINITY;
   const tailLogs = async function* (first: boolean, refresh: boolean): AsyncGenerator<CellEvent> {
     if (refresh) {
-      services = await db.serviceInstance.findMany({ where: { cellId } });
+      services = await servicesOf(db, cellId);
       servicesReadAt = Date.now();
     }
     if (services.length && !root) {
-      root = (await db.cell.findUnique({ where: { id: cellId }, select: { worktreePath: true } }))
-        ?.worktreePath;
+      root = (await cellColumns(db, cellId))?.worktreePath;
     }
     for (const service of services) {
       if (!service.logPath || !root) continue;
@@ -116,7 +133,7 @@ export async function* cellEventStream(
     yield* tailLogs(first, refreshed);
     if (rows.length < 500) {
       if (first || polled || statusChanged) {
-        const cell = await db.cell.findUnique({ where: { id: cellId }, select: { status: true } });
+        const cell = await cellColumns(db, cellId);
         const status = cell?.status ?? 'archived';
         const resting = restingStatuses.find((s) => s === status);
         if (resting) {

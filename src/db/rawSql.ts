@@ -1,5 +1,5 @@
 // Hand-written SQL for the few statements a provisioning runs dozens of times: the event log, the
-// step records and the cell's status (issue #23). Prisma 6 compiles every model query anew through its Wasm query compiler,
+// step records, the cell's status and what an event stream reads each round (issue #23). Prisma 6 compiles every model query anew through its Wasm query compiler,
 // ~1.5 ms of CPU on the one event loop that also runs the API and the worker, against ~0.2 ms for a
 // raw statement (measured in docs/benchmarks.md, "Cold speed, fifth pass"); a cell records ~50 such
 // rows. Everything else stays on the model API. The statements are written once for both providers
@@ -29,7 +29,7 @@ export function dialectOf(db: object): Dialect {
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /** The tables written by hand here (their names are Prisma's model names: no @@map in the schema). */
-type HotTable = 'CellEvent' | 'Step' | 'ApiToken' | 'Cell';
+type HotTable = 'CellEvent' | 'Step' | 'ApiToken' | 'Cell' | 'ServiceInstance';
 
 /** A table's name as Prisma's own queries name it: schema-qualified on PostgreSQL. */
 export function table(db: object, name: HotTable): Prisma.Sql {
