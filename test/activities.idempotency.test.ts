@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities/index.js';
@@ -53,6 +53,39 @@ beforeAll(async () => {
   plan = await newPlan();
 });
 afterAll(() => h?.close());
+
+describe('a port the kernel picks', () => {
+  it('is never one promised to a cell on another host (hosts may share a machine)', async () => {
+    const mine = await newPlan();
+    expect(Object.values(mine.services[0]?.ports ?? {})).toContain('any');
+    const [low = 0, high = 0] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'))
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    // Every port the kernel could offer is promised to a cell on another host whose service may not
+    // listen yet: none may be given to this cell.
+    const theirs = await newPlan();
+    const promised = Array.from({ length: high - low + 1 }, (_, i) => low + i);
+    for (let at = 0; at < promised.length; at += 2_000) {
+      await h.db.portAllocation.createMany({
+        data: promised.slice(at, at + 2_000).map((port) => ({
+          id: `x-${port}`,
+          cellId: theirs.cellId,
+          service: 'web',
+          name: `p${port}`,
+          host: 'elsewhere',
+          port,
+          activeKey: `elsewhere:${port}`,
+        })),
+      });
+    }
+    await expect(activities.allocatePorts(mine)).rejects.toThrow(/already allocated/);
+    await h.db.portAllocation.deleteMany({ where: { host: 'elsewhere' } });
+    const [port] = await activities.allocatePorts(mine);
+    expect(port?.port).toBeGreaterThanOrEqual(low);
+    await activities.releasePorts(mine);
+  });
+});
 
 describe('activities converge when run twice', () => {
   it('a status written twice is one transition: its fields written again, one event', async () => {

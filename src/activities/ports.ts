@@ -13,6 +13,8 @@ export interface PortsDeps {
 }
 
 const MAX_RACES = 25;
+/** Kernel-picked ports asked for before giving up on one nobody holds (tens of thousands exist). */
+const ANY_ATTEMPTS = 50;
 
 /** The registry key that makes a port active for one holder on a host (unique by constraint). */
 export const activeKey = (host: string, port: number) => `${host}:${port}`;
@@ -27,13 +29,29 @@ const blockPortName = (name: string, offset: number) => (offset === 0 ? name : `
 const BLOCK_ATTEMPTS = 50;
 
 /**
+ * A port the kernel offers as free now and that is not in `exclude`. get-port applies `exclude` only
+ * to ports it is asked to try, never to the one the kernel picks, so that is checked here.
+ */
+async function anyFreePort(exclude: number[]): Promise<number> {
+  const excluded = new Set(exclude);
+  for (let attempt = 0; attempt < ANY_ATTEMPTS; attempt++) {
+    const port = await getPort();
+    if (!excluded.has(port)) return port;
+  }
+  throw transient(
+    ErrorType.PortRaced,
+    `every free port offered was already allocated (${ANY_ATTEMPTS} tries)`,
+  );
+}
+
+/**
  * The first of `size` consecutive ports, each free on the host and allocated to nobody (as Conductor
  * gives each workspace CONDUCTOR_PORT through CONDUCTOR_PORT+9).
  */
 async function blockCandidate(size: number, exclude: number[], where: string): Promise<number> {
   const tried = [...exclude];
   for (let attempt = 0; attempt < BLOCK_ATTEMPTS; attempt++) {
-    const first = await getPort({ exclude: tried });
+    const first = await anyFreePort(tried);
     tried.push(first);
     const rest = Array.from({ length: size - 1 }, (_, i) => first + i + 1);
     if (first + size - 1 > 65535 || rest.some((p) => exclude.includes(p))) continue;
@@ -72,7 +90,7 @@ async function candidate(
     }
     return spec;
   }
-  if (spec === 'any') return getPort({ exclude });
+  if (spec === 'any') return anyFreePort(exclude);
   if (!Array.isArray(spec)) return blockCandidate(spec.block, exclude, where);
   const [from, to] = spec;
   const port = await getPort({ port: portNumbers(from, to), exclude });
@@ -97,8 +115,12 @@ export function createPortsActivities({ db, steps }: PortsDeps) {
     if (held) return held.port; // a re-run adopts what the first run allocated
     const where = `${service}.${name}`;
     for (let race = 0; race < MAX_RACES; race++) {
+      // Ports promised to cells whose services may not listen yet: the kernel would offer them again.
+      // A range is the host's own scarce set, shared only there; a port the kernel picks ("any", a
+      // block) is never promised twice across hosts, since hosts may share a machine (several
+      // `hive worker --host` on one box) and there are tens of thousands to pick from.
       const taken = await db.portAllocation.findMany({
-        where: { host: plan.host, activeKey: { not: null } },
+        where: { ...(Array.isArray(spec) ? { host: plan.host } : {}), activeKey: { not: null } },
         select: { port: true },
       });
       const port = await candidate(
