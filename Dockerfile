@@ -7,6 +7,8 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
+# The Temporal SDK patch (patches/, docs/benchmarks.md): applied by postinstall.
+COPY patches ./patches
 COPY prisma ./prisma
 COPY prisma.config.ts ./
 # prisma.config.ts loads the PostgreSQL CLI adapter from here (postinstall generates both clients).
