@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
+import getPort from 'get-port';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities/index.js';
@@ -83,6 +84,24 @@ describe('a port the kernel picks', () => {
     await h.db.portAllocation.deleteMany({ where: { host: 'elsewhere' } });
     const [port] = await activities.allocatePorts(mine);
     expect(port?.port).toBeGreaterThanOrEqual(low);
+    await activities.releasePorts(mine);
+  });
+});
+
+describe('a fixed port', () => {
+  it('promised to another cell on this host is refused by the unique key, and none of the request is kept', async () => {
+    const [theirs, mine] = [await newPlan(), await newPlan()];
+    const port = await getPort();
+    const fixed = (p: CellPlan): CellPlan => ({
+      ...p,
+      services: p.services.map((s) => ({ ...s, ports: { [Object.keys(s.ports)[0] ?? 'http']: port } })),
+    });
+    expect((await activities.allocatePorts(fixed(theirs)))[0]?.port).toBe(port);
+    // Free on the host (nothing listens yet), so only the record can refuse it.
+    await expect(activities.allocatePorts(fixed(mine))).rejects.toThrow(/allocated to another cell/);
+    expect(await h.db.portAllocation.count({ where: { cellId: mine.cellId } })).toBe(0);
+    await activities.releasePorts(theirs);
+    expect((await activities.allocatePorts(fixed(mine)))[0]?.port).toBe(port);
     await activities.releasePorts(mine);
   });
 });

@@ -2,6 +2,8 @@ import { Step } from '../cells/catalog.js';
 import { recordEvent } from '../cells/events.js';
 import { finalStatuses } from '../cells/status.js';
 import type { Db } from '../db/client.js';
+import { Prisma } from '../db/generated/client.js';
+import { table } from '../db/rawSql.js';
 import { type Placement, placeCell } from '../hosts/placement.js';
 import { DEFAULT_HOST_GRACE_MS, isResponsive } from '../hosts/registry.js';
 import { writeCellStatus } from './records.js';
@@ -23,8 +25,43 @@ export interface HostChange {
  * Placement and the host monitor's sweep: record work on the shared queue (any worker runs them, as
  * local activities of the workflow that asks). Both are idempotent.
  */
+/**
+ * The `place` step's record, in raw SQL (src/db/rawSql.ts): written on the API's path for every
+ * accepted request of a host running alone.
+ */
+function placeStepRows(db: Db) {
+  const steps = table(db, 'Step');
+  const ofStep = (cellId: string) =>
+    Prisma.sql`"cellId" = ${cellId} AND "name" = ${Step.place} AND "kind" = 'forward'`;
+  return {
+    async read(cellId: string) {
+      const [row] = await db.$queryRaw<{ status: string; operation: string | null }[]>`
+        SELECT "status", "operation" FROM ${steps} WHERE ${ofStep(cellId)}`;
+      return row;
+    },
+    /** The step as it is now: its row made, or these fields of it written (the others kept). */
+    write(
+      cellId: string,
+      status: 'running' | 'succeeded',
+      fields: { operation: string | null; detail?: string; endedAt?: Date },
+    ) {
+      const set = [
+        Prisma.sql`"status" = ${status}`,
+        Prisma.sql`"operation" = ${fields.operation}`,
+        ...(fields.detail !== undefined ? [Prisma.sql`"detail" = ${fields.detail}`] : []),
+        ...(fields.endedAt !== undefined ? [Prisma.sql`"endedAt" = ${fields.endedAt}`] : []),
+      ];
+      return db.$executeRaw`INSERT INTO ${steps}
+          ("id", "cellId", "name", "kind", "status", "attempt", "startedAt", "operation", "detail", "endedAt")
+        VALUES (${crypto.randomUUID()}, ${cellId}, ${Step.place}, 'forward', ${status}, 1, ${new Date()},
+          ${fields.operation}, ${fields.detail ?? null}, ${fields.endedAt ?? null})
+        ON CONFLICT ("cellId", "name", "kind") DO UPDATE SET ${Prisma.join(set, ', ')}`;
+    },
+  };
+}
+
 export function createHostsActivities({ db, hostGraceMs = DEFAULT_HOST_GRACE_MS }: HostsDeps) {
-  const step = (cellId: string) => ({ cellId_name_kind: { cellId, name: Step.place, kind: 'forward' } });
+  const placeStep = placeStepRows(db);
 
   return {
     /**
@@ -47,17 +84,13 @@ export function createHostsActivities({ db, hostGraceMs = DEFAULT_HOST_GRACE_MS 
         return placement;
       };
       if (placement.kind === 'unhosted') return provisioningNow();
-      const before = await db.step.findUnique({ where: step(cellId) });
+      const before = await placeStep.read(cellId);
       /** The `place` step as it is now, and its event when that is news. */
       const record = async (
         status: 'running' | 'succeeded',
         fields: { operation: string | null; detail?: string; endedAt?: Date },
       ) => {
-        await db.step.upsert({
-          where: step(cellId),
-          create: { id: crypto.randomUUID(), cellId, name: Step.place, kind: 'forward', status, ...fields },
-          update: { status, ...fields },
-        });
+        await placeStep.write(cellId, status, fields);
         if (before?.status !== status) {
           await recordEvent(db, cellId, 'step', { name: Step.place, kind: 'forward', status, attempt: 1 });
         }

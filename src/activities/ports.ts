@@ -3,6 +3,8 @@ import getPort, { portNumbers } from 'get-port';
 import { ErrorType, Step } from '../cells/catalog.js';
 import type { AllocatedPort, CellPlan, PortSpecPlan } from '../cells/plan.js';
 import { type Db, isUniqueViolation } from '../db/client.js';
+import { Prisma } from '../db/generated/client.js';
+import { table } from '../db/rawSql.js';
 import { isPortFree, portHolder } from '../templates/hostChecks.js';
 import { permanent, transient } from './failures.js';
 import type { StepRecorder } from './steps.js';
@@ -103,48 +105,44 @@ async function candidate(
 }
 
 export function createPortsActivities({ db, steps }: PortsDeps) {
+  const allocations = table(db, 'PortAllocation');
   async function allocateOne(
     plan: CellPlan,
     service: string,
     name: string,
     spec: Exclude<PortSpecPlan, 'auto'>,
   ) {
-    const held = await db.portAllocation.findFirst({
-      where: { cellId: plan.cellId, service, name, activeKey: { not: null } },
-    });
-    if (held) return held.port; // a re-run adopts what the first run allocated
+    // Raw SQL (src/db/rawSql.ts): the step runs beside the worktree's on the one event loop.
+    const [held] = await db.$queryRaw<{ port: number }[]>`SELECT "port" FROM ${allocations}
+      WHERE "cellId" = ${plan.cellId} AND "service" = ${service} AND "name" = ${name}
+        AND "activeKey" IS NOT NULL LIMIT 1`;
+    if (held) return Number(held.port); // a re-run adopts what the first run allocated
     const where = `${service}.${name}`;
     for (let race = 0; race < MAX_RACES; race++) {
       // Ports promised to cells whose services may not listen yet: the kernel would offer them again.
       // A range is the host's own scarce set, shared only there; a port the kernel picks ("any", a
       // block) is never promised twice across hosts, since hosts may share a machine (several
       // `hive worker --host` on one box) and there are tens of thousands to pick from.
-      const taken = await db.portAllocation.findMany({
-        where: { ...(Array.isArray(spec) ? { host: plan.host } : {}), activeKey: { not: null } },
-        select: { port: true },
-      });
+      const taken = await db.$queryRaw<{ port: number }[]>`SELECT "port" FROM ${allocations}
+        WHERE "activeKey" IS NOT NULL ${Array.isArray(spec) ? Prisma.sql`AND "host" = ${plan.host}` : Prisma.empty}`;
       const port = await candidate(
         spec,
-        taken.map((t) => t.port),
+        taken.map((t) => Number(t.port)),
         where,
       );
       try {
-        // A block's ports are allocated together or not at all (a re-run adopts the whole block).
-        await db.$transaction(
-          Array.from({ length: sizeOf(spec) }, (_, offset) =>
-            db.portAllocation.create({
-              data: {
-                id: randomUUID(),
-                cellId: plan.cellId,
-                service,
-                name: blockPortName(name, offset),
-                host: plan.host,
-                port: port + offset,
-                activeKey: activeKey(plan.host, port + offset),
-              },
-            }),
-          ),
+        // A block's ports are allocated together or not at all (a re-run adopts the whole block): one
+        // statement, which a unique violation on any of its rows refuses whole.
+        const now = new Date();
+        const rows = Array.from(
+          { length: sizeOf(spec) },
+          (_, offset) =>
+            Prisma.sql`(${randomUUID()}, ${plan.cellId}, ${service}, ${blockPortName(name, offset)},
+              ${plan.host}, ${port + offset}, ${activeKey(plan.host, port + offset)}, ${now})`,
         );
+        await db.$executeRaw`INSERT INTO ${allocations}
+          ("id", "cellId", "service", "name", "host", "port", "activeKey", "createdAt")
+          VALUES ${Prisma.join(rows, ', ')}`;
         return port;
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;

@@ -66,9 +66,14 @@ export async function pingDb(db: Db): Promise<void> {
 }
 
 /**
- * A write refused by a unique constraint (Prisma's P2002), the portable "someone else won". Both
- * clients throw the runtime's one PrismaClientKnownRequestError class.
+ * A write refused by a unique constraint (Prisma's P2002, or a raw statement's P2010 of that kind),
+ * the portable "someone else won". Both clients throw the runtime's one PrismaClientKnownRequestError
+ * class.
  */
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (error.code === 'P2002') return true;
+  // A raw statement's (src/db/rawSql.ts): P2010, with the driver adapter's own kind of error.
+  const cause = (error.meta?.driverAdapterError as { cause?: { kind?: string } } | undefined)?.cause;
+  return error.code === 'P2010' && cause?.kind === 'UniqueConstraintViolation';
 }

@@ -29,7 +29,7 @@ export function dialectOf(db: object): Dialect {
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /** The tables written by hand here (their names are Prisma's model names: no @@map in the schema). */
-type HotTable = 'CellEvent' | 'Step' | 'ApiToken' | 'Cell' | 'ServiceInstance';
+type HotTable = 'CellEvent' | 'Step' | 'ApiToken' | 'Cell' | 'ServiceInstance' | 'PortAllocation' | 'Host';
 
 /** A table's name as Prisma's own queries name it: schema-qualified on PostgreSQL. */
 export function table(db: object, name: HotTable): Prisma.Sql {

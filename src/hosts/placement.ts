@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import { table } from '../db/rawSql.js';
 import { answers, type HostRow, hostWorkspaces, type Reservation, reservations } from './registry.js';
 
 /**
@@ -11,20 +12,78 @@ export type Placement =
   | { kind: 'queued'; why: string }
   | { kind: 'unhosted' };
 
+/** What placement reads of a host. */
+type Candidate = Pick<
+  HostRow,
+  | 'id'
+  | 'taskQueue'
+  | 'workspaces'
+  | 'cpus'
+  | 'memoryMb'
+  | 'drained'
+  | 'heartbeatAt'
+  | 'lostAt'
+  | 'placements'
+>;
+
+/**
+ * Placement's reads and writes, in raw SQL (src/db/rawSql.ts): the API of a host places every
+ * accepted request before answering it, and Prisma's compiling of each model query (~1.5–2 ms of
+ * CPU on the one event loop) was most of that.
+ */
+function placementRows(db: Db) {
+  const [cells, hosts] = [table(db, 'Cell'), table(db, 'Host')];
+  // SQLite hands back booleans as 0/1 and may hand back dates as text; PostgreSQL as they are.
+  const date = (v: Date | string | number) => (v instanceof Date ? v : new Date(v));
+  return {
+    async cell(cellId: string) {
+      const [cell] = await db.$queryRaw<
+        {
+          host: string | null;
+          workspaceId: string;
+          reserveCpu: number | null;
+          reserveMemoryMb: number | null;
+        }[]
+      >`SELECT "host", "workspaceId", "reserveCpu", "reserveMemoryMb" FROM ${cells} WHERE "id" = ${cellId}`;
+      if (!cell) throw new Error(`no cell ${cellId} to place`);
+      return cell;
+    },
+    async hosts(): Promise<Candidate[]> {
+      const rows = await db.$queryRaw<Candidate[]>`SELECT "id", "taskQueue", "workspaces", "cpus", "memoryMb",
+        "drained", "heartbeatAt", "lostAt", "placements" FROM ${hosts} ORDER BY "id" ASC`;
+      return rows.map((h) => ({
+        ...h,
+        cpus: Number(h.cpus),
+        memoryMb: Number(h.memoryMb),
+        placements: Number(h.placements),
+        drained: Boolean(h.drained),
+        heartbeatAt: date(h.heartbeatAt),
+        lostAt: h.lostAt === null ? null : date(h.lostAt),
+      }));
+    },
+    reserve: (cellId: string, host: string | null) =>
+      db.$executeRaw`UPDATE ${cells} SET "host" = ${host}, "updatedAt" = ${new Date()} WHERE "id" = ${cellId}`,
+    /** The compare-and-set of the host's counter: 1 when this placement swapped it. */
+    swap: (host: Candidate) =>
+      db.$executeRaw`UPDATE ${hosts} SET "placements" = ${host.placements + 1}
+        WHERE "id" = ${host.id} AND "placements" = ${host.placements}`,
+  };
+}
+
 interface Need {
   cpus: number;
   memoryMb: number;
 }
 
 /** A candidate's headroom after taking the cell: the smaller free fraction of cores and memory. */
-function headroom(host: HostRow, used: Reservation | undefined, need: Need): number | undefined {
+function headroom(host: Candidate, used: Reservation | undefined, need: Need): number | undefined {
   const freeCpus = host.cpus - (used?.cpus ?? 0) - need.cpus;
   const freeMemory = host.memoryMb - (used?.memoryMb ?? 0) - need.memoryMb;
   if ((need.cpus > 0 && freeCpus < 0) || (need.memoryMb > 0 && freeMemory < 0)) return undefined;
   return Math.min(freeCpus / Math.max(host.cpus, 1e-9), freeMemory / Math.max(host.memoryMb, 1));
 }
 
-const describe = (host: HostRow, used: Reservation | undefined) =>
+const describe = (host: Candidate, used: Reservation | undefined) =>
   `${host.id}: ${round(host.cpus - (used?.cpus ?? 0))} of ${host.cpus} cpus, ` +
   `${host.memoryMb - (used?.memoryMb ?? 0)} of ${host.memoryMb} MiB free, ${used?.cells ?? 0} cells`;
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -43,9 +102,10 @@ const CONTENDED_TRIES = 20;
  * offers; the loser takes its reservation back and places again.
  */
 export async function placeCell(db: Db, cellId: string, graceMs: number): Promise<Placement> {
+  const rows = placementRows(db);
   for (let attempt = 0; attempt < CONTENDED_TRIES; attempt++) {
-    const cell = await db.cell.findUniqueOrThrow({ where: { id: cellId } });
-    const hosts = await db.host.findMany({ orderBy: { id: 'asc' } });
+    const cell = await rows.cell(cellId);
+    const hosts = await rows.hosts();
     if (hosts.length === 0) return { kind: 'unhosted' };
     if (cell.host) {
       const host = hosts.find((h) => h.id === cell.host);
@@ -74,7 +134,7 @@ export async function placeCell(db: Db, cellId: string, graceMs: number): Promis
     );
     const ranked = open
       .map((host) => ({ host, score: headroom(host, used.get(host.id), need) }))
-      .filter((c): c is { host: HostRow; score: number } => c.score !== undefined)
+      .filter((c): c is { host: Candidate; score: number } => c.score !== undefined)
       .sort(
         (a, b) =>
           b.score - a.score ||
@@ -92,12 +152,8 @@ export async function placeCell(db: Db, cellId: string, graceMs: number): Promis
     }
     const { host } = best;
     // Reserve first, then swap the counter read with the host (see above).
-    await db.cell.update({ where: { id: cellId }, data: { host: host.id } });
-    const swapped = await db.host.updateMany({
-      where: { id: host.id, placements: host.placements },
-      data: { placements: host.placements + 1 },
-    });
-    if (swapped.count === 1) {
+    await rows.reserve(cellId, host.id);
+    if ((await rows.swap(host)) === 1) {
       return {
         kind: 'placed',
         host: host.id,
@@ -105,7 +161,7 @@ export async function placeCell(db: Db, cellId: string, graceMs: number): Promis
         why: `most headroom: ${describe(host, used.get(host.id))} before this cell`,
       };
     }
-    await db.cell.update({ where: { id: cellId }, data: { host: null } });
+    await rows.reserve(cellId, null);
   }
   return { kind: 'queued', why: 'every host was contended; trying again' };
 }

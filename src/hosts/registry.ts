@@ -1,6 +1,8 @@
 import { readColumn, TextListColumn } from '../cells/columns.js';
 import { finalStatuses } from '../cells/status.js';
 import type { Db } from '../db/client.js';
+import { Prisma } from '../db/generated/client.js';
+import { table } from '../db/rawSql.js';
 import type { HostState, HostView } from './schema.js';
 
 /** Defaults of a host's heartbeat and of the silence after which it is declared lost. */
@@ -36,24 +38,26 @@ export interface Reservation {
   cells: number;
 }
 
-/** The reservations of these hosts (all when none named), from their cells' records. */
+/**
+ * The reservations of these hosts (all when none named), from their cells' records. Raw SQL
+ * (src/db/rawSql.ts): placement asks it on the API's path for every accepted request.
+ */
 export async function reservations(db: Db, hostIds?: string[]): Promise<Map<string, Reservation>> {
-  const groups = await db.cell.groupBy({
-    by: ['host'],
-    where: {
-      host: hostIds ? { in: hostIds } : { not: null },
-      status: { notIn: [...finalStatuses] },
-    },
-    _sum: { reserveCpu: true, reserveMemoryMb: true },
-    _count: { _all: true },
-  });
+  if (hostIds?.length === 0) return new Map();
+  const groups = await db.$queryRaw<
+    { host: string; cpus: number | bigint | null; memoryMb: number | bigint | null; cells: number | bigint }[]
+  >`SELECT "host", SUM("reserveCpu") AS "cpus", SUM("reserveMemoryMb") AS "memoryMb", COUNT(*) AS "cells"
+    FROM ${table(db, 'Cell')}
+    WHERE ${hostIds ? Prisma.sql`"host" IN (${Prisma.join(hostIds)})` : Prisma.sql`"host" IS NOT NULL`}
+      AND "status" NOT IN (${Prisma.join([...finalStatuses])})
+    GROUP BY "host"`;
   const byHost = new Map<string, Reservation>();
   for (const g of groups) {
-    if (!g.host) continue;
+    // SUM and COUNT are bigint (or numeric) on PostgreSQL, numbers on SQLite.
     byHost.set(g.host, {
-      cpus: g._sum.reserveCpu ?? 0,
-      memoryMb: g._sum.reserveMemoryMb ?? 0,
-      cells: g._count._all,
+      cpus: Number(g.cpus ?? 0),
+      memoryMb: Number(g.memoryMb ?? 0),
+      cells: Number(g.cells),
     });
   }
   return byHost;
