@@ -5,6 +5,7 @@ import { recordEvent } from '../cells/events.js';
 import type { CellPlan } from '../cells/plan.js';
 import { endCellCgroup } from '../cgroups/cell.js';
 import type { Db } from '../db/client.js';
+import { table } from '../db/rawSql.js';
 import {
   addCellWorktree,
   addNewCellWorktree,
@@ -138,8 +139,11 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
         async () => {
           const repo = plan.workspacePath;
           let made: Awaited<ReturnType<typeof addCellWorktree>>;
+          // Beside the checkout, not before it: both are file work, and the step waits for both. A
+          // failure fails the step, whose next attempt adopts the worktree and excludes again.
+          const excluded = ensureExcluded(repo);
+          excluded.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
           try {
-            await ensureExcluded(repo);
             // Nothing at the path: no worktree to adopt there (one registered without its folder is
             // what `worktree prune` clears below). Asking git costs a process; a new cell skips it.
             const atPath = await lstat(plan.worktreePath).catch(() => undefined);
@@ -180,6 +184,7 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
               // A restored cell: its worktree as the archive kept it.
               await restoreWork(plan);
             }
+            await excluded;
           } catch (error) {
             if (error instanceof Error && 'type' in error) throw error;
             classifyGitError(error, 'git worktree add');
@@ -203,10 +208,9 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
               2,
             )}\n`,
           );
-          await db.cell.update({
-            where: { id: plan.cellId },
-            data: { worktreePath: plan.worktreePath, branch: plan.branch, host: plan.host },
-          });
+          // Raw SQL (src/db/rawSql.ts): on the path to the next step.
+          await db.$executeRaw`UPDATE ${table(db, 'Cell')} SET "worktreePath" = ${plan.worktreePath},
+            "branch" = ${plan.branch}, "host" = ${plan.host}, "updatedAt" = ${new Date()} WHERE "id" = ${plan.cellId}`;
           return { worktreePath: plan.worktreePath, branch: plan.branch, copied, ...made };
         },
         (r) => ({

@@ -12,6 +12,7 @@ import { prepareCellCgroup } from '../../cgroups/cell.js';
 import { oomBaseline } from '../../cgroups/oom.js';
 import { inCgroup } from '../../cgroups/spawn.js';
 import type { Db } from '../../db/client.js';
+import { table } from '../../db/rawSql.js';
 import { DetachedSpawnError, spawnDetached } from '../../spawner/index.js';
 import type { HostSupervisor } from '../../supervision/supervisor.js';
 import { containedPath } from '../../templates/paths.js';
@@ -44,6 +45,45 @@ export interface ServiceControlDeps {
 }
 
 /** Process control of services: start (or adopt), stop. */
+/**
+ * The service's row as its start reads and writes it, in raw SQL (src/db/rawSql.ts): both are on
+ * the path from the environment step to the spawn and from the spawn to the start step's end.
+ */
+function serviceInstanceRows(db: Db) {
+  const instances = table(db, 'ServiceInstance');
+  return {
+    async read(ctx: ServiceContext) {
+      const [row] = await db.$queryRaw<
+        { pid: number | null; pgid: number | null; startTicks: string | null; status: string }[]
+      >`SELECT "pid", "pgid", "startTicks", "status" FROM ${instances}
+        WHERE "cellId" = ${ctx.cellId} AND "name" = ${ctx.name}`;
+      return (
+        row && {
+          ...row,
+          pid: row.pid === null ? null : Number(row.pid),
+          pgid: row.pgid === null ? null : Number(row.pgid),
+        }
+      );
+    },
+    /** Made, or taken over by this run's process (its exit and stop of an earlier run cleared). */
+    started(
+      ctx: ServiceContext,
+      running: { status: string; pid: number; pgid: number; startTicks: string | null; startedAt: Date },
+      port: number | undefined,
+    ) {
+      const { status, pid, pgid, startTicks, startedAt } = running;
+      return db.$executeRaw`INSERT INTO ${instances}
+          ("id", "cellId", "name", "status", "pid", "pgid", "startTicks", "startedAt", "port", "url", "logPath")
+        VALUES (${`${ctx.cellId}-${ctx.name}`}, ${ctx.cellId}, ${ctx.name}, ${status}, ${pid}, ${pgid},
+          ${startTicks}, ${startedAt}, ${port ?? null}, ${port === undefined ? null : `http://127.0.0.1:${port}`},
+          ${ctx.logFile})
+        ON CONFLICT ("cellId", "name") DO UPDATE SET "status" = EXCLUDED."status", "pid" = EXCLUDED."pid",
+          "pgid" = EXCLUDED."pgid", "startTicks" = EXCLUDED."startTicks", "startedAt" = EXCLUDED."startedAt",
+          "exitCode" = NULL, "stoppedAt" = NULL`;
+    },
+  };
+}
+
 export function createServiceControl({
   db,
   steps,
@@ -53,6 +93,7 @@ export function createServiceControl({
   supervisor,
 }: ServiceControlDeps) {
   const instance = (ctx: ServiceContext) => ({ cellId_name: { cellId: ctx.cellId, name: ctx.name } });
+  const instanceRows = serviceInstanceRows(db);
 
   /** The service's folder, with symlinks followed, is inside its worktree. */
   async function requireInsideWorktree(call: ServiceCall, ctx: ServiceContext) {
@@ -168,7 +209,7 @@ export function createServiceControl({
         async () => {
           // Inside the step: a secret that does not resolve fails it, recorded with its hint.
           const ctx = await serviceContext(call);
-          const existing = await db.serviceInstance.findUnique({ where: instance(ctx) });
+          const existing = await instanceRows.read(ctx);
           const alive =
             existing?.pid &&
             existing.status !== 'stopped' &&
@@ -198,19 +239,7 @@ export function createServiceControl({
             startTicks: (await processStartTicks(pid)) ?? null,
             startedAt: new Date(),
           };
-          await db.serviceInstance.upsert({
-            where: instance(ctx),
-            create: {
-              id: `${ctx.cellId}-${ctx.name}`,
-              cellId: ctx.cellId,
-              name: ctx.name,
-              ...running,
-              port: port ?? null,
-              url: port === undefined ? null : `http://127.0.0.1:${port}`,
-              logPath: ctx.logFile,
-            },
-            update: { ...running, exitCode: null, stoppedAt: null },
-          });
+          await instanceRows.started(ctx, running, port);
           await clearSpawnNote(runNote(call));
           return { pid, adopted: false };
         },
