@@ -22,10 +22,6 @@ export interface HostChange {
 }
 
 /**
- * Placement and the host monitor's sweep: record work on the shared queue (any worker runs them, as
- * local activities of the workflow that asks). Both are idempotent.
- */
-/**
  * The `place` step's record, in raw SQL (src/db/rawSql.ts): written on the API's path for every
  * accepted request of a host running alone.
  */
@@ -60,6 +56,10 @@ function placeStepRows(db: Db) {
   };
 }
 
+/**
+ * Placement and the host monitor's sweep: record work on the shared queue (any worker runs them, as
+ * local activities of the workflow that asks). Both are idempotent.
+ */
 export function createHostsActivities({ db, hostGraceMs = DEFAULT_HOST_GRACE_MS }: HostsDeps) {
   const placeStep = placeStepRows(db);
 

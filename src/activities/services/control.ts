@@ -44,7 +44,6 @@ export interface ServiceControlDeps {
   supervisor: HostSupervisor;
 }
 
-/** Process control of services: start (or adopt), stop. */
 /**
  * The service's row as its start reads and writes it, in raw SQL (src/db/rawSql.ts): both are on
  * the path from the environment step to the spawn and from the spawn to the start step's end.
@@ -84,6 +83,7 @@ function serviceInstanceRows(db: Db) {
   };
 }
 
+/** Process control of services: start (or adopt), stop. */
 export function createServiceControl({
   db,
   steps,
