@@ -1,4 +1,5 @@
-import { appendFile, lstat, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorType, Step } from '../cells/catalog.js';
 import { recordEvent } from '../cells/events.js';
@@ -102,13 +103,22 @@ function repositoryQueue() {
 /**
  * `.cells/` must be a real folder of the repository: were it a link (made by anyone who can write
  * the repository, an agent included), worktrees — and their removal — would land wherever it leads.
+ * Synchronous on purpose: a few metadata syscalls (µs each) on the way to `git worktree add`, where
+ * each thread-pool round trip would wait for the event loop behind the step running beside it.
  */
-async function requireCellsInside(repo: string, cells: string, { create = false } = {}): Promise<void> {
-  if (create && !(await lstat(cells).catch(() => undefined))) await mkdir(cells, { recursive: true });
-  const info = await lstat(cells).catch(() => undefined);
+function requireCellsInside(repo: string, cells: string, { create = false } = {}): void {
+  if (create && !lstatSync(cells, { throwIfNoEntry: false })) mkdirSync(cells, { recursive: true });
+  const info = lstatSync(cells, { throwIfNoEntry: false });
   if (!info) return; // nothing there: nothing to make or remove through it
-  const real = await realpath(cells).catch(() => cells);
-  const repoReal = await realpath(repo);
+  const realOr = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const real = realOr(cells);
+  const repoReal = realpathSync(repo);
   if (!info.isSymbolicLink() && info.isDirectory() && real === path.join(repoReal, path.basename(cells)))
     return;
   throw permanent(
@@ -146,7 +156,7 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
           try {
             // Nothing at the path: no worktree to adopt there (one registered without its folder is
             // what `worktree prune` clears below). Asking git costs a process; a new cell skips it.
-            const atPath = await lstat(plan.worktreePath).catch(() => undefined);
+            const atPath = lstatSync(plan.worktreePath, { throwIfNoEntry: false });
             const existing = atPath
               ? (await listWorktrees(repo)).find((w) => w.path === plan.worktreePath)
               : undefined;
@@ -166,7 +176,7 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
                 // -b` is the whole of it. Anything in the way (a branch left by a killed run, a stale
                 // registration) makes git refuse, and the careful way below handles it.
                 if (!atPath && !plan.restore) {
-                  await requireCellsInside(repo, path.dirname(plan.worktreePath), { create: true });
+                  requireCellsInside(repo, path.dirname(plan.worktreePath), { create: true });
                   const quick = await addNewCellWorktree(
                     repo,
                     plan.worktreePath,
@@ -176,7 +186,7 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
                   if (quick) return quick;
                 }
                 await git(repo, ['worktree', 'prune']);
-                await requireCellsInside(repo, path.dirname(plan.worktreePath), { create: true });
+                requireCellsInside(repo, path.dirname(plan.worktreePath), { create: true });
                 await rm(plan.worktreePath, { recursive: true, force: true });
                 // The fastest method the host allows (src/worktree/methods.ts), named in the record.
                 return addCellWorktree(repo, plan.worktreePath, plan.branch, plan.baseCommit);
@@ -270,7 +280,7 @@ export function createWorktreeActivities({ db, steps }: WorktreeDeps) {
                 () => undefined,
               );
             }
-            await requireCellsInside(repo, path.dirname(plan.worktreePath));
+            requireCellsInside(repo, path.dirname(plan.worktreePath));
             await rm(plan.worktreePath, { recursive: true, force: true });
             await git(repo, ['worktree', 'prune']);
           });

@@ -9,6 +9,7 @@
 // half-way leaves only a `*.partial-*` folder, removed by the next build), then kept as a cache:
 // when a cell goes, pristines no mounted cell uses are removed, but the one used last (the next
 // cell on the same base commit is then a mount, not a checkout).
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -47,8 +48,9 @@ function alive(pid: number): boolean {
   }
 }
 
+// Asked on the way to every new cell's checkout: a synchronous stat (µs), not a thread-pool round trip.
 export const hasPristine = async (repo: string, commit: string) =>
-  exists((await pristineOf(repo, commit)).index);
+  existsSync((await pristineOf(repo, commit)).index);
 
 /**
  * The pristine checkout of `commit`, made when missing. Callers run it one at a time per
