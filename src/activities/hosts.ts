@@ -7,6 +7,7 @@ import { table } from '../db/rawSql.js';
 import { type Placement, placeCell } from '../hosts/placement.js';
 import { DEFAULT_HOST_GRACE_MS, isResponsive } from '../hosts/registry.js';
 import { writeCellStatus } from './records.js';
+import { inActivity } from './steps.js';
 
 export interface HostsDeps {
   db: Db;
@@ -76,7 +77,13 @@ export function createHostsActivities({ db, hostGraceMs = DEFAULT_HOST_GRACE_MS 
       cellId: string;
       provisioning?: boolean;
     }): Promise<Placement> {
-      const placement = await placeCell(db, cellId, hostGraceMs);
+      const chosen = await placeCell(db, cellId, hostGraceMs);
+      // Run locally by the asking workflow's worker: its queue is the workflow's own. A host that
+      // serves that queue runs alone, so the workflow may run its short steps itself (Patch.localSteps).
+      const placement: Placement =
+        chosen.kind === 'placed' && chosen.taskQueue === inActivity()?.info.taskQueue
+          ? { ...chosen, ownQueue: true }
+          : chosen;
       // Placed (or no hosts at all), the cell is provisioning: with `provisioning`, written here, after
       // the step, instead of by a status activity of its own (one workflow turn less per cell).
       const provisioningNow = async () => {

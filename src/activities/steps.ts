@@ -13,7 +13,9 @@ export type StepKind = 'forward' | 'compensation';
 
 /** Heartbeats the running activity (if any), so a cancellation reaches it and the UI shows progress. */
 export function heartbeat(details?: unknown): void {
-  inActivity()?.heartbeat(details);
+  const activity = inActivity();
+  // A local activity has no heartbeat of its own (its workflow task is kept alive instead).
+  if (activity && !activity.info.isLocal) activity.heartbeat(details);
 }
 
 /**
@@ -108,7 +110,7 @@ export function createStepRecorder(db: Db) {
 
     /** Tells people (and the Temporal UI, via heartbeat details) what a long step is doing now. */
     async reportOperation(cellId: string, name: string, operation: string): Promise<void> {
-      inActivity()?.heartbeat({ operation });
+      heartbeat({ operation });
       await rows
         .operation({ cellId, name, kind: 'forward' }, operation)
         // Progress is best effort: a missed update must not fail the step, but is not hidden either.

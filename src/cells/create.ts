@@ -209,6 +209,7 @@ export async function startCellWorkflow(
         ...(restore ? { restore } : {}),
         ...(plan ? { plan } : {}),
         ...(placed ? { placedOn: placed.host, hostTaskQueue: placed.taskQueue } : {}),
+        ...(placed?.taskQueue === deps.taskQueue ? { ownQueue: true } : {}),
       },
     ],
     typedSearchAttributes: [

@@ -8,7 +8,14 @@ import { answers, type HostRow, hostWorkspaces, type Reservation, reservations }
  * worker without a host id serves every activity on the shared queue).
  */
 export type Placement =
-  | { kind: 'placed'; host: string; taskQueue: string; why: string }
+  | {
+      kind: 'placed';
+      host: string;
+      taskQueue: string;
+      why: string;
+      /** Set by the `place` step when the host's queue is the asking workflow's own (it runs alone). */
+      ownQueue?: boolean;
+    }
   | { kind: 'queued'; why: string }
   | { kind: 'unhosted' };
 

@@ -4,6 +4,8 @@
 import {
   ActivityCancellationType,
   type ActivityOptions,
+  type LocalActivityOptions,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   upsertSearchAttributes,
@@ -23,6 +25,7 @@ import type {
 import type { Failure } from '../cells/schema.js';
 import type { CellStatus } from '../cells/status.js';
 import { CellStatusKey } from '../temporal/searchAttributes.js';
+import { Patch } from './patches.js';
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds' };
 
@@ -49,6 +52,25 @@ const hostOptions: ActivityOptions = {
   heartbeatTimeout: '10 seconds',
   // The promise settles only once the activity has really stopped, so a service spawned by a
   // cancelled attempt always has its compensation registered before rollback runs.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { ...retry, maximumAttempts: 5 },
+};
+
+/**
+ * The short host steps on the way to ready, when the cell's host is this workflow's own worker (a
+ * host that runs alone, `hive up`, serves the shared queue): run as local activities, inside the
+ * workflow task that reached them (Patch.localSteps). The same activity code, summary, step record,
+ * compensation and retries; recorded in history as markers; no task-queue round trip, which is one
+ * workflow turn each (issue #23). Only steps that end in moments: the environment without setup,
+ * dependencies or databases; a service's start without its own setup; the prompt, the worktree
+ * baseline and the rest of a settle window. Long ones (worktree, readiness, setup) stay ordinary
+ * activities, which heartbeat. On another host's queue every step is an ordinary activity there.
+ */
+/** The longest settle window (a template's `settleMs`) whose end is confirmed by a local activity. */
+const LOCAL_SETTLE_MS = 1_000;
+
+const nearOptions: LocalActivityOptions = {
+  startToCloseTimeout: '5 minutes',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { ...retry, maximumAttempts: 5 },
 };
@@ -81,8 +103,13 @@ export const serviceCall = (cell: ReadyCell, name: string): ServiceCall | undefi
 };
 
 /** Every activity of a cell's workflow, bound to the task queue of the cell's host. */
-export function cellActivities(hostTaskQueue: string | undefined) {
+export function cellActivities(hostTaskQueue: string | undefined, ownQueue?: boolean) {
   const host = proxyActivities<Activities>({ ...hostOptions, taskQueue: hostTaskQueue });
+  const near = proxyLocalActivities<Activities>(nearOptions);
+  // The host's activities come to this workflow's own queue: no host (the shared queue) or a host
+  // that runs alone. The patch is asked when a short step is reached, where old runs scheduled it.
+  const here = hostTaskQueue === undefined || ownQueue === true;
+  const short = (isShort: boolean) => (isShort && here && patched(Patch.localSteps) ? near : host);
   const watcher = proxyActivities<Activities>({ ...supervisionOptions, taskQueue: hostTaskQueue });
   const watch = proxyActivities<Activities>({ ...watchOptions, taskQueue: hostTaskQueue });
   return {
@@ -123,7 +150,7 @@ export function cellActivities(hostTaskQueue: string | undefined) {
         [plan, options],
       ),
     recordWorktreeBaseline: (plan: CellPlan, moment: 'handover' | 'retry' = 'handover') =>
-      host.recordWorktreeBaseline.executeWithOptions(
+      short(moment === 'handover').recordWorktreeBaseline.executeWithOptions(
         summary(
           moment === 'handover'
             ? 'note what the template left in the worktree'
@@ -136,16 +163,17 @@ export function cellActivities(hostTaskQueue: string | undefined) {
     releasePorts: (plan: CellPlan) =>
       host.releasePorts.executeWithOptions(summary(`release ports of ${plan.cellId}`), [plan]),
     prepareEnvironment: (plan: CellPlan, ports: AllocatedPort[]) =>
-      host.prepareEnvironment.executeWithOptions(
-        summary(`write env, run ${plan.setup.length} setup commands`),
-        [{ plan, ports }],
-      ),
+      short(
+        plan.setup.length === 0 && !plan.dependencies?.length && !plan.databases?.length,
+      ).prepareEnvironment.executeWithOptions(summary(`write env, run ${plan.setup.length} setup commands`), [
+        { plan, ports },
+      ]),
     runTeardown: (plan: CellPlan, ports: AllocatedPort[], env?: CellEnvironment) =>
       host.runTeardown.executeWithOptions(summary(`teardown (${plan.teardown.length} commands)`), [
         { plan, ports, env },
       ]),
     startService: (call: ServiceCall, why = `start service ${call.service.name}`) =>
-      host.startService.executeWithOptions(summary(why), [call]),
+      short(call.service.setup.length === 0).startService.executeWithOptions(summary(why), [call]),
     awaitService: (call: ServiceCall, condition: 'ready' | 'completed', deferSettle = false) =>
       host.awaitService.executeWithOptions(
         summary(
@@ -154,7 +182,13 @@ export function cellActivities(hostTaskQueue: string | undefined) {
         [deferSettle ? { ...call, condition, deferSettle } : { ...call, condition }],
       ),
     confirmSettled: (cell: ReadyCell, settling: SettlingService[]) =>
-      host.confirmSettled.executeWithOptions(
+      // A window of seconds (a template's own settleMs) stays an ordinary activity: a cancel or
+      // command reaches a local one only when it ends (or at the task's heartbeat, seconds later).
+      short(
+        settling.every(
+          (s) => (cell.plan.services.find((p) => p.name === s.service)?.settleMs ?? 0) <= LOCAL_SETTLE_MS,
+        ),
+      ).confirmSettled.executeWithOptions(
         summary(
           `make sure ${settling.map((s) => s.service).join(', ')} still run${settling.length === 1 ? 's' : ''} at the end of the settle window`,
         ),
@@ -163,7 +197,7 @@ export function cellActivities(hostTaskQueue: string | undefined) {
     stopService: (call: ServiceCall, why = `stop service ${call.service.name}`) =>
       host.stopService.executeWithOptions(summary(why), [call]),
     assemblePrompt: (cell: ReadyCell) =>
-      host.assemblePrompt.executeWithOptions(summary('assemble the agent prompt'), [cell]),
+      short(true).assemblePrompt.executeWithOptions(summary('assemble the agent prompt'), [cell]),
     superviseServices: (cell: ReadyCell, ignore: string[], number: number) =>
       watch.superviseServices.executeWithOptions(
         summary(

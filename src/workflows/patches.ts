@@ -34,4 +34,10 @@ export const Patch = {
    * a status activity after it (one workflow turn less before the first step).
    */
   placeProvisioning: 'place-provisioning',
+  /**
+   * On a host that runs alone (its queue is the workflow's own), the short steps on the way to ready
+   * (environment without setup, a start without service setup, prompt, baseline, the settle
+   * window's end) run as local activities instead of ordinary ones (src/workflows/activities.ts).
+   */
+  localSteps: 'local-steps',
 } as const;

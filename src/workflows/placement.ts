@@ -17,7 +17,7 @@ export async function awaitPlacement(
   control: Control,
   cellId: string,
   provisioning: boolean,
-): Promise<{ taskQueue?: string; host?: string; queued?: boolean } | 'cancelled'> {
+): Promise<{ taskQueue?: string; host?: string; queued?: boolean; ownQueue?: boolean } | 'cancelled'> {
   let wait = FIRST_LOOK_MS;
   let queued = false;
   for (;;) {
@@ -30,7 +30,7 @@ export async function awaitPlacement(
     if (placement.kind === 'placed') {
       // A lost/back pair for a named host may have crossed the queue; placement saw it answer.
       control.hostLost = undefined;
-      return { taskQueue: placement.taskQueue, host: placement.host, queued };
+      return { taskQueue: placement.taskQueue, host: placement.host, queued, ownQueue: placement.ownQueue };
     }
     if (!queued) await act.setStatus(cellId, 'queued');
     queued = true;

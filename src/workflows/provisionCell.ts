@@ -23,7 +23,7 @@ import type { Progress, ProvisionCellInput, ProvisionCellResult } from './state.
  * failed, cancelled, archived …) is delivered to it by a child workflow (notify.ts).
  */
 export async function provisionCell(input: ProvisionCellInput): Promise<ProvisionCellResult> {
-  let act = notifying(cellActivities(input.hostTaskQueue), input);
+  let act = notifying(cellActivities(input.hostTaskQueue, input.ownQueue), input);
   const control = listen(input.resume?.cell);
   listenForPool(input, control);
   if (input.resume) return live(input, act, control, input.resume);
@@ -37,9 +37,10 @@ export async function provisionCell(input: ProvisionCellInput): Promise<Provisio
     if (placed === 'cancelled') return rollBack(act, control, new Saga(), input.cellId);
     // The host's queue from here on (and in every later run: continue-as-new carries the input).
     input.hostTaskQueue = placed.taskQueue;
+    if (placed.ownQueue) input.ownQueue = true;
     // A plan made before the cell waited for room may be of a config changed since: planned again.
     plannedFor = placed.queued ? undefined : placed.host;
-    act = notifying(cellActivities(input.hostTaskQueue), input);
+    act = notifying(cellActivities(input.hostTaskQueue, input.ownQueue), input);
   }
   // The API's plan holds for the host it was made on (paths, data dir, idle policy are the host's).
   const planned = input.plan && input.plan.host === plannedFor ? input.plan : undefined;

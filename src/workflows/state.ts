@@ -13,6 +13,12 @@ export interface ProvisionCellInput {
    * placement (the `place` step) and carried across continue-as-new; unset, the shared queue.
    */
   hostTaskQueue?: string;
+  /**
+   * The host's queue is this workflow's own (a host that runs alone serves the shared queue), as the
+   * placer saw it: its short steps may run as local activities (Patch.localSteps). Carried with
+   * `hostTaskQueue`; compared here rather than with the worker's queue, which a replay renames.
+   */
+  ownQueue?: boolean;
   /** On a provisioning failure: keep the cell for inspection (default) or roll back at once. */
   onFailure?: OnFailure;
   /** A preserved failed cell with no action for this long rolls back by itself. */

@@ -299,6 +299,45 @@ export const scenarios: Record<string, Scenario> = {
       }
     },
   },
+  'local-steps': {
+    shows:
+      'a host running alone runs the short steps as local activities: environment, start, prompt, baseline and the settle window end in the workflow task that reached them → ready → archive (Patch.localSteps)',
+    harness: { worker: false, placeFirst: true },
+    templates: { web },
+    async run(h) {
+      const host = await startHostWorker(h, 'solo', true);
+      try {
+        const id = await requestCell(h, 'web');
+        await waitForStatus(h, id, ['ready']);
+        const workflowId = await workflowOf(h, id);
+        const events = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+        const scheduled = events.flatMap(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+        );
+        expect(scheduled).toEqual(
+          expect.arrayContaining(['createWorktree', 'allocatePorts', 'awaitService']),
+        );
+        for (const short of [
+          'prepareEnvironment',
+          'startService',
+          'assemblePrompt',
+          'recordWorktreeBaseline',
+        ]) {
+          expect(scheduled).not.toContain(short);
+        }
+        const local = events
+          .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+          .map((e) => Buffer.from(e.userMetadata?.summary?.data ?? []).toString('utf8'));
+        expect(local.join('\n')).toMatch(
+          /write env, run 0 setup commands[\s\S]*start service web[\s\S]*assemble the agent prompt/,
+        );
+        await archive(h, id);
+        return [{ workflowId }];
+      } finally {
+        await host.shutdown();
+      }
+    },
+  },
 };
 
 /**
