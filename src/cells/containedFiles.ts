@@ -1,5 +1,15 @@
-import { closeSync, constants, openSync, readlinkSync, realpathSync } from 'node:fs';
-import { type FileHandle, open, readlink, realpath, rename, rm } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { type FileHandle, open, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 
 // A cell's own files (`.hive/env`, `.hive/logs/*`) live where its agent can write. An agent may
@@ -137,25 +147,32 @@ export const appendCellLog = (file: string, text: string) => appendContained(cel
 /**
  * Writes a cell's `.hive/` file whole without writing through a link: into a fresh file beside it
  * (O_EXCL, so never an existing link), then renamed over the old name, which replaces a link
- * instead of following it. A `.hive/` folder that is itself a link is refused.
+ * instead of following it. A `.hive/` folder that is itself a link is refused. Small files (env,
+ * prompt, notes) on the way to a cell's next step: synchronous syscalls, not one thread-pool round
+ * trip each behind the event loop (issue #23).
  */
 export async function writeCellFile(file: string, content: string, mode = 0o644): Promise<void> {
   const root = cellRootOf(file);
-  const rootReal = await realpath(root).catch(() => root);
+  let rootReal = root;
+  try {
+    rootReal = realpathSync(root);
+  } catch {}
   const expected = expectedPath(rootReal, root, file);
-  const parentReal = await realpath(path.dirname(file));
+  const parentReal = realpathSync(path.dirname(file));
   if (parentReal !== path.dirname(expected))
     throw new FileReplacedError(file, path.join(parentReal, path.basename(file)));
   const fresh = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
-  const handle = await open(fresh, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  const fd = openSync(fresh, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
-    await handle.writeFile(content);
-    await handle.chmod(mode);
+    writeFileSync(fd, content);
+    fchmodSync(fd, mode);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
-  await rename(fresh, file).catch(async (error: unknown) => {
-    await rm(fresh, { force: true });
+  try {
+    renameSync(fresh, file);
+  } catch (error) {
+    rmSync(fresh, { force: true });
     throw error;
-  });
+  }
 }

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CgroupSupport, cgroupSupport } from './detect.js';
@@ -26,7 +27,9 @@ export const CELL_PIDS_MAX = 4096;
 /** The CFS period the cpu cap is expressed in (the kernel's default). */
 const CPU_PERIOD_US = 100_000;
 
-const set = (dir: string, file: string, value: string) => writeFile(path.join(dir, file), value);
+// cgroupfs writes are kernel calls of microseconds, made just before a service is spawned:
+// synchronous, so the spawn does not wait for the event loop once per file (issue #23).
+const set = async (dir: string, file: string, value: string) => writeFileSync(path.join(dir, file), value);
 
 /** Writes the limits (again: a re-plan may have changed them; writing the same value is harmless). */
 async function applyLimits(support: CgroupSupport, cellId: string, limits: CellLimits): Promise<void> {
@@ -63,7 +66,7 @@ async function applyLimits(support: CgroupSupport, cellId: string, limits: CellL
 export async function prepareCellCgroup(cellId: string, limits: CellLimits = {}): Promise<string[]> {
   const support = await cgroupSupport();
   const dirs = cellDirs(support, cellId);
-  for (const dir of dirs) await mkdir(dir, { recursive: true });
+  for (const dir of dirs) mkdirSync(dir, { recursive: true });
   await applyLimits(support, cellId, limits);
   return dirs.map((dir) => path.join(dir, 'cgroup.procs'));
 }
