@@ -65,7 +65,15 @@ export const recordedEventShapes = {
 /** Events streamed live only (no id): service log lines, and the end of a cell's stream. */
 export const liveEventShapes = {
   log: object({ service: string(), line: string() }),
-  end: object({ status: oneOf(cellStatuses) }),
+  /**
+   * The stream ends: the status the cell rests in, and the cell itself as GET /cells/:id answers it
+   * then (its id and status checked here, the rest passed on), so a waiting client needs no second
+   * request. A server that does not send it: the client asks.
+   */
+  end: object({
+    status: oneOf(cellStatuses),
+    cell: looseObject({ id: string(), status: oneOf(cellStatuses) }).optional(),
+  }),
 } as const;
 
 export const cellEventShapes = { ...recordedEventShapes, ...liveEventShapes } as const;

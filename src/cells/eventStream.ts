@@ -83,6 +83,8 @@ export async function* cellEventStream(
   afterId: number,
   connected: () => boolean,
   redact: (line: string) => string = (line) => line,
+  /** The cell as GET /cells/:id answers, sent with the `end` event. */
+  restingCell?: () => Promise<{ id: string; status: string } | undefined>,
 ): AsyncGenerator<CellEvent> {
   let last = afterId;
   const logOffsets = new Map<string, number>();
@@ -139,7 +141,10 @@ export async function* cellEventStream(
         if (resting) {
           // A service started since the services were last read still has its lines told.
           if (!refreshed) yield* tailLogs(false, true);
-          yield { event: 'end', data: { status: resting } };
+          const detail = await restingCell?.();
+          // Only the cell as it rests now: one that moved on since is the client's to ask for.
+          const cellNow = detail?.status === resting ? { ...detail, status: resting } : undefined;
+          yield { event: 'end', data: cellNow ? { status: resting, cell: cellNow } : { status: resting } };
           return;
         }
       }

@@ -194,12 +194,15 @@ export function createHiveClient(options: HiveClientOptions = {}) {
     async waitForCell(id: string, opts: WaitOptions = {}): Promise<CellDetail> {
       let lastEventId = opts.lastEventId;
       for (;;) {
+        // The stream's `end` carries the cell as it rests (a server that does not send it: asked for).
+        let ended: CellDetail | undefined;
         for await (const event of followCellEvents(http, id, { ...opts, lastEventId })) {
           if (event.id) lastEventId = event.id;
+          if (event.event === 'end' && event.data.cell) ended = event.data.cell as unknown as CellDetail;
           opts.onEvent?.(event);
         }
         opts.signal?.throwIfAborted();
-        const cell = await client.getCell(id);
+        const cell = ended ?? (await client.getCell(id));
         const rests = (restingStatuses as readonly string[]).includes(cell.status);
         if (rests && (opts.done?.(cell) ?? true)) return cell;
         // Not the state awaited yet: listen again from where the stream left off.

@@ -36,6 +36,20 @@ async function checkNotifyUrl(notify: CellRequest['notify']) {
 
 /** The cells resource: requests, reads and the event stream of a cell (its actions: cellActions.ts). */
 export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
+  /** A cell as GET /cells/:id answers it (and a cell's stream ends with it), after the caller's access check. */
+  const detailOf = (id: string) =>
+    cellDetail(
+      deps.db,
+      id,
+      async (workspaceId, templateId) => {
+        const workspace = deps.workspaces.find((w) => w.id === workspaceId);
+        const loaded = workspace ? await deps.configs.load(workspace.path) : undefined;
+        return loaded?.ok
+          ? loaded.templates.find((t) => t.id === templateId)?.resources.provisionSeconds
+          : undefined;
+      },
+      deps.proxy,
+    );
   return async (app) => {
     app.post(
       '/cells',
@@ -163,18 +177,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       },
       async (request) => {
         await requireVisibleCell(deps, request.params.id, request.principal);
-        const cell = await cellDetail(
-          deps.db,
-          request.params.id,
-          async (workspaceId, templateId) => {
-            const workspace = deps.workspaces.find((w) => w.id === workspaceId);
-            const loaded = workspace ? await deps.configs.load(workspace.path) : undefined;
-            return loaded?.ok
-              ? loaded.templates.find((t) => t.id === templateId)?.resources.provisionSeconds
-              : undefined;
-          },
-          deps.proxy,
-        );
+        const cell = await detailOf(request.params.id);
         if (!cell) throw cellNotFound(request.params.id);
         return cell;
       },
@@ -189,7 +192,7 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           summary:
             'Server-Sent Events: status, step, plan and operation events, and service log lines, as they happen',
           description:
-            'Events `status`, `step`, `plan`, `operation` and `action` (who asked for what: `{ action, by }`) carry ids (resume with the Last-Event-ID header); `log` lines are live only. The stream ends with an `end` event when the cell rests (ready, degraded, failed, rolled back, cancelled, archived, cleanup failed).',
+            'Events `status`, `step`, `plan`, `operation` and `action` (who asked for what: `{ action, by }`) carry ids (resume with the Last-Event-ID header); `log` lines are live only. The stream ends with an `end` event when the cell rests (ready, degraded, failed, rolled back, cancelled, archived, cleanup failed): `{ status, cell }`, the cell as GET /cells/:id answers then.',
           tags: ['cells'],
           params: CellIdParams,
           response: { 400: Problem, 404: Problem, 406: Problem },
@@ -209,7 +212,16 @@ export function cellRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         }
         const workspace = deps.workspaces.find((w) => w.id === exists.workspaceId);
         const redact = await cellLogRedactor(deps.configs, workspace, exists.templateId);
-        await reply.sse.send(cellEventStream(deps.db, exists.id, after, () => reply.sse.isConnected, redact));
+        await reply.sse.send(
+          cellEventStream(
+            deps.db,
+            exists.id,
+            after,
+            () => reply.sse.isConnected,
+            redact,
+            () => detailOf(exists.id),
+          ),
+        );
       },
     );
   };
