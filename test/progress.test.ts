@@ -64,6 +64,11 @@ describe('GET /cells/:id/events (Server-Sent Events)', () => {
       ),
     ).toBe(true);
     expect(events.at(-1)).toMatchObject({ event: 'end', data: { status: 'ready' } });
+    // The end carries the cell as GET /cells/:id answers it then: a waiting client asks nothing more.
+    const got = (await (await fetch(`${base}/cells/${id}`)).json()) as Record<string, unknown>;
+    const ended = events.at(-1)?.data.cell;
+    expect(ended).toMatchObject({ id, status: 'ready', prompt: got.prompt, ports: got.ports });
+    expect(Object.keys(ended ?? {}).sort()).toEqual(Object.keys(got).sort());
 
     // Resuming from an event id replays exactly what came after it.
     const cut = ids[3];

@@ -3,7 +3,15 @@ import { expect } from 'vitest';
 export interface Sse {
   id?: string;
   event: string;
-  data: { status?: string; name?: string; kind?: string; service?: string; line?: string };
+  data: {
+    status?: string;
+    name?: string;
+    kind?: string;
+    service?: string;
+    line?: string;
+    /** On `end`: the cell as GET /cells/:id answers it. */
+    cell?: Record<string, unknown>;
+  };
 }
 
 /** A real SSE client over HTTP: reads events until the server ends the stream. */
