@@ -2,8 +2,8 @@
 // fingerprint of each file, ignored folders collapsed, Hive's own folders left out), less what the
 // template's setup made, which the baseline (.hive/baseline.json) records at each handover.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readFile, readlink, stat } from 'node:fs/promises';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { writeCellFile } from '../cells/containedFiles.js';
@@ -114,8 +114,14 @@ export interface Baseline {
 }
 
 export async function readBaseline(worktree: string): Promise<Baseline | undefined> {
-  const text = await readFile(path.join(worktree, BASELINE_FILE), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as Baseline);
+  // A small file, read on the way to a cell's handover: synchronously (no thread-pool round trip).
+  let text: string;
+  try {
+    text = readFileSync(path.join(worktree, BASELINE_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return JSON.parse(text) as Baseline;
 }
 
 export const writeBaseline = (worktree: string, baseline: Baseline) =>
@@ -125,8 +131,7 @@ export const writeBaseline = (worktree: string, baseline: Baseline) =>
 const covers = (paths: string[], entry: string) =>
   paths.some((p) => p === entry || (entry.endsWith('/') && p.startsWith(entry)));
 
-export const isWorktree = async (dir: string) =>
-  Boolean(await stat(path.join(dir, '.git')).catch(() => undefined));
+export const isWorktree = async (dir: string) => existsSync(path.join(dir, '.git'));
 
 /** In `.hive/cell.json`: the worktree was made by a version that records handovers (see saveWork). */
 export const HANDOVER_MARKER = { workSince: 'handover' } as const;

@@ -77,17 +77,35 @@ export async function openContained(
   return handle;
 }
 
-/** The synchronous form for appends (a spawned service's log descriptor is opened synchronously). */
-export function openContainedSync(root: string, file: string): number {
+/**
+ * The synchronous form (a spawned service's log descriptor is opened synchronously; a stream's log
+ * tail reads without a thread-pool round trip per call): a descriptor, or undefined when a file to
+ * read does not exist. The same checks as `openContained`.
+ */
+export function openContainedSync(root: string, file: string, mode?: 'append'): number;
+export function openContainedSync(root: string, file: string, mode: 'read'): number | undefined;
+export function openContainedSync(
+  root: string,
+  file: string,
+  mode: 'read' | 'append' = 'append',
+): number | undefined {
   let rootReal = root;
   try {
     rootReal = realpathSync(root);
   } catch {}
   const expected = expectedPath(rootReal, root, file);
+  // A linked folder on the way: refuse before O_CREAT could make a file wherever it leads.
+  let parentReal: string | undefined;
+  try {
+    parentReal = realpathSync(path.dirname(file));
+  } catch {}
+  if (parentReal !== undefined && parentReal !== path.dirname(expected))
+    throw new FileReplacedError(file, path.join(parentReal, path.basename(file)));
   let fd: number;
   try {
-    fd = openSync(file, APPEND, 0o644);
+    fd = openSync(file, mode === 'read' ? READ : APPEND, 0o644);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && mode === 'read') return undefined;
     if (isLinkError(error)) throw new FileReplacedError(file, undefined);
     throw error;
   }

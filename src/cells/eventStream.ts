@@ -1,8 +1,9 @@
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import type { Db } from '../db/client.js';
 import { table } from '../db/rawSql.js';
 import { warn } from '../log.js';
-import { FileReplacedError, openContained } from './containedFiles.js';
+import { FileReplacedError, openContainedSync } from './containedFiles.js';
 import { type CellEvent, parseCellEvent } from './eventShapes.js';
 import { nextEvent, readEventsAfter } from './events.js';
 import { restingStatuses } from './status.js';
@@ -22,26 +23,24 @@ const parseJson = (text: string): unknown => {
 /**
  * New complete lines appended to a log file of the cell whose worktree is `root` since `offset`;
  * returns them and the new offset. A log its agent replaced by a link is not followed: one line says
- * so, and the offset moves past everything (nothing more is read from it).
+ * so, and the offset moves past everything (nothing more is read from it). Synchronous syscalls (at
+ * most 256 KiB read): a stream tails each log every round, and the last round before `end` is on
+ * the way to a waiting client.
  */
-async function readNewLines(
-  root: string,
-  file: string,
-  offset: number,
-): Promise<{ lines: string[]; offset: number }> {
-  let handle: Awaited<ReturnType<typeof openContained>>;
+function readNewLines(root: string, file: string, offset: number): { lines: string[]; offset: number } {
+  let fd: number | undefined;
   try {
-    handle = await openContained(root, file, 'read');
+    fd = openContainedSync(root, file, 'read');
   } catch (error) {
     if (!(error instanceof FileReplacedError)) throw error;
     return { lines: [`(${error.message})`], offset: Number.POSITIVE_INFINITY };
   }
-  if (!handle) return { lines: [], offset: 0 };
+  if (fd === undefined) return { lines: [], offset: 0 };
   try {
-    const { size } = await handle.stat();
+    const { size } = fstatSync(fd);
     if (size <= offset) return { lines: [], offset: Math.min(offset, size) };
     const buffer = Buffer.alloc(Math.min(size - offset, 256 * 1024));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, offset);
     const text = buffer.subarray(0, bytesRead).toString('utf8');
     const end = text.lastIndexOf('\n');
     if (end < 0) return { lines: [], offset };
@@ -50,7 +49,7 @@ async function readNewLines(
       offset: offset + Buffer.byteLength(text.slice(0, end + 1)),
     };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -114,7 +113,7 @@ export async function* cellEventStream(
         logOffsets.get(service.name) ??
         (first ? ((await lstat(service.logPath).catch(() => undefined))?.size ?? 0) : 0);
       if (known === Number.POSITIVE_INFINITY) continue; // replaced by a link: said once, not followed
-      const { lines, offset } = await readNewLines(root, service.logPath, known);
+      const { lines, offset } = readNewLines(root, service.logPath, known);
       logOffsets.set(service.name, offset);
       for (const line of lines) yield { event: 'log', data: { service: service.name, line: redact(line) } };
     }
@@ -123,11 +122,14 @@ export async function* cellEventStream(
   for (let first = true; connected(); first = false) {
     const rows = await readEventsAfter(db, cellId, last, 500);
     let statusChanged = false;
+    /** The status the round's last status event told, when there was one. */
+    let told: string | undefined;
     for (const row of rows) {
       last = row.id;
       if (row.type === 'status') statusChanged = true;
       // Through its kind's shape: what a client receives is what the shapes say, never a raw row.
       const event = parseCellEvent(row.type, parseJson(row.data), String(row.id));
+      if (event?.event === 'status') told = event.data.status;
       if (event) yield event;
       else warn('a recorded event fits no event shape; skipped', { cellId, eventId: row.id, type: row.type });
     }
@@ -135,8 +137,8 @@ export async function* cellEventStream(
     yield* tailLogs(first, refreshed);
     if (rows.length < 500) {
       if (first || polled || statusChanged) {
-        const cell = await cellColumns(db, cellId);
-        const status = cell?.status ?? 'archived';
+        // The last status event of the round says it, or the record does (first round, timed poll).
+        const status = (statusChanged && told) || ((await cellColumns(db, cellId))?.status ?? 'archived');
         const resting = restingStatuses.find((s) => s === status);
         if (resting) {
           // A service started since the services were last read still has its lines told.

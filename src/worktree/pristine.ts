@@ -9,8 +9,8 @@
 // half-way leaves only a `*.partial-*` folder, removed by the next build), then kept as a cache:
 // when a cell goes, pristines no mounted cell uses are removed, but the one used last (the next
 // cell on the same base commit is then a mount, not a checkout).
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { git, gitCommonDir } from '../activities/git.js';
@@ -126,8 +126,11 @@ export async function listPristines(repo: string): Promise<string[]> {
   );
 }
 
-export const readCommitFile = (file: string) =>
-  readFile(file, 'utf8').then(
-    (t) => t.trim(),
-    () => undefined,
-  );
+// Read before every handover baseline (none there for a checkout): synchronously, a few bytes.
+export const readCommitFile = async (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+};
