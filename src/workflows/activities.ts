@@ -56,19 +56,20 @@ const hostOptions: ActivityOptions = {
   retry: { ...retry, maximumAttempts: 5 },
 };
 
-/**
- * The short host steps on the way to ready, when the cell's host is this workflow's own worker (a
- * host that runs alone, `hive up`, serves the shared queue): run as local activities, inside the
- * workflow task that reached them (Patch.localSteps). The same activity code, summary, step record,
- * compensation and retries; recorded in history as markers; no task-queue round trip, which is one
- * workflow turn each (issue #23). Only steps that end in moments: the environment without setup,
- * dependencies or databases; a service's start without its own setup; the prompt, the worktree
- * baseline and the rest of a settle window. Long ones (worktree, readiness, setup) stay ordinary
- * activities, which heartbeat. On another host's queue every step is an ordinary activity there.
- */
 /** The longest settle window (a template's `settleMs`) whose end is confirmed by a local activity. */
 const LOCAL_SETTLE_MS = 1_000;
 
+/**
+ * The short host steps on the way to ready, when the cell's activities come to this workflow's own
+ * queue (no host, or a host that runs alone, `hive up`, serving the shared queue): local activities,
+ * run inside the workflow task that reached them (Patch.localSteps). The same activity code,
+ * summary, step record, compensation and retries; recorded in history as markers; no task-queue
+ * round trip, which is one workflow turn each (issue #23). Only steps that end in moments: the
+ * environment without setup, dependencies or databases; a service's start without its own setup;
+ * the prompt, the worktree baseline and the rest of a short settle window. Long ones (worktree,
+ * readiness, setup) stay ordinary activities, which heartbeat. On another host's queue every step
+ * is an ordinary activity there.
+ */
 const nearOptions: LocalActivityOptions = {
   startToCloseTimeout: '5 minutes',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
