@@ -24,6 +24,21 @@ type HistoryEvent = NonNullable<
 
 const at = (event: HistoryEvent) => tsToMs(event.eventTime);
 
+/** A local activity's own completion time, from its marker's data (Core writes `complete_time`). */
+function localActivityCompletedAt(event: HistoryEvent): number | undefined {
+  const data = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    const marker = JSON.parse(Buffer.from(data).toString('utf8')) as {
+      complete_time?: { seconds?: number | string; nanos?: number };
+    };
+    const time = marker.complete_time;
+    return time ? Number(time.seconds ?? 0) * 1000 + (time.nanos ?? 0) / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The phases of one cell, in order, up to the activity that wrote `ready` (the live phase after it
  * is not provisioning). Wall-clock times of the client and of the dev server are on one host.
@@ -56,19 +71,24 @@ export async function breakdown(client: Client, workflowId: string, timing: Timi
       event.markerRecordedEventAttributes &&
       event.markerRecordedEventAttributes.markerName !== 'core_patch'
     ) {
-      // A local activity (status writes): recorded as a marker when the workflow task completes.
+      // A local activity (status writes; on a host alone the short steps too): recorded as a marker
+      // when its workflow task completes, so its own completion time is read from the marker's data.
       // (A patch's marker is not one: its turn is told by the next activity's.)
       const summary = event.userMetadata?.summary?.data
-        ? Buffer.from(event.userMetadata.summary.data).toString('utf8').replaceAll('"', '')
+        ? Buffer.from(event.userMetadata.summary.data)
+            .toString('utf8')
+            .replaceAll('"', '')
+            .replace(/:\d+/g, ':<port>')
         : '';
+      const completed = localActivityCompletedAt(event) ?? at(event);
       phases.push({
         phase: `local activity${summary ? ` (${summary})` : ''} (since the last step)`,
-        ms: at(event) - lastDone,
+        ms: Math.max(0, completed - lastDone),
       });
-      lastDone = at(event);
+      lastDone = Math.max(lastDone, completed);
       firstActivity = false;
       if (summary.includes('→ ready')) {
-        readyWrittenAt = at(event);
+        readyWrittenAt = completed;
         break;
       }
     } else if (event.activityTaskStartedEventAttributes) {
