@@ -286,27 +286,22 @@ export const scenarios: Record<string, Scenario> = {
       "a request placed by the API of a host running alone (`hive up`): the workflow's input names the host, its first task schedules the first steps → ready → archive",
     harness: { worker: false, placeFirst: true },
     templates: { web },
-    async run(h) {
-      const host = await startHostWorker(h, 'solo', true);
-      try {
+    run: (h) =>
+      onHostAlone(h, async () => {
         const id = await requestCell(h, 'web');
         const cell = await waitForStatus(h, id, ['ready']);
         expect(cell.host).toBe('solo');
         await archive(h, id);
         return [{ workflowId: await workflowOf(h, id) }];
-      } finally {
-        await host.shutdown();
-      }
-    },
+      }),
   },
   'local-steps': {
     shows:
       'a host running alone runs the short steps as local activities: environment, start, prompt, baseline and the settle window end in the workflow task that reached them → ready → archive (Patch.localSteps)',
     harness: { worker: false, placeFirst: true },
     templates: { web },
-    async run(h) {
-      const host = await startHostWorker(h, 'solo', true);
-      try {
+    run: (h) =>
+      onHostAlone(h, async () => {
         const id = await requestCell(h, 'web');
         await waitForStatus(h, id, ['ready']);
         const workflowId = await workflowOf(h, id);
@@ -333,12 +328,19 @@ export const scenarios: Record<string, Scenario> = {
         );
         await archive(h, id);
         return [{ workflowId }];
-      } finally {
-        await host.shutdown();
-      }
-    },
+      }),
   },
 };
+
+/** Runs `scenario` with a host worker `solo` that runs alone (`hive up`'s), stopped after it. */
+async function onHostAlone(h: Harness, scenario: () => Promise<RecordedRun[]>): Promise<RecordedRun[]> {
+  const host = await startHostWorker(h, 'solo', true);
+  try {
+    return await scenario();
+  } finally {
+    await host.shutdown();
+  }
+}
 
 /**
  * A pool cell provisioned for its pool, claimed by a request (answered ready), then archived;
